@@ -1,0 +1,42 @@
+# riskstrat — the two commands a newcomer needs are `make demo` and `make test`.
+# Everything is installed into .venv from the lock file (uv.lock) by uv, which is
+# itself bootstrapped from PyPI into .uv/ with the machine's python3.
+
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= --extra dev --extra spark
+DEMO_DIR ?= data/demo
+DEMO_PATIENTS ?= 20000
+
+.PHONY: install demo test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen $(EXTRAS) --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/riskstrat demo --out $(DEMO_DIR) --patients $(DEMO_PATIENTS) --seed 0
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) benchmarks/synth.py
+	$(PY) benchmarks/features.py
+
+clean:
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache

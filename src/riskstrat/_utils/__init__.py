@@ -1,0 +1,1 @@
+"""Small shared utilities used by several stages (not public API)."""

@@ -1,0 +1,132 @@
+"""The :class:`Tables` object: the canonical tables every later stage accepts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from riskstrat.exceptions import SchemaError
+from riskstrat.sources._schema import CONTRACT, REJECTS_SCHEMA
+
+__all__ = ["COUNTS_SCHEMA", "TABLE_NAMES", "Tables"]
+
+TABLE_NAMES: tuple[str, ...] = tuple(CONTRACT)
+
+#: One row per canonical table: how many source rows were read, accepted, rejected.
+COUNTS_SCHEMA = pa.schema(
+    [
+        pa.field("table", pa.string(), nullable=False),
+        pa.field("source_file", pa.string()),
+        pa.field("read", pa.int64(), nullable=False),
+        pa.field("accepted", pa.int64(), nullable=False),
+        pa.field("rejected", pa.int64(), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tables:
+    """The six canonical tables, validated, as Arrow tables.
+
+    Every attribute named after a canonical table is a :class:`pyarrow.Table` with
+    exactly the schema of ``CONTRACT[name].arrow_schema()`` (dates are ``date32``).
+    Arrow, not pandas: DuckDB and Spark read these without a copy, and pandas
+    appears only at the model boundary (``table.to_pandas()`` when you want it).
+
+    Parameters
+    ----------
+    patients, admissions, prescriptions, residences, nominations, enrolments : pyarrow.Table
+        Accepted rows of each canonical table.
+    rejects : pyarrow.Table, default=empty
+        One row per rejected source row (``REJECTS_SCHEMA``): table, source file,
+        row number (1-based, header not counted), patient id, column, rule, value,
+        message.
+    counts : pyarrow.Table, default=empty
+        Per table: rows read, accepted and rejected (``COUNTS_SCHEMA``).
+        ``read == accepted + rejected`` always holds.
+    absent : tuple of str, default=()
+        Optional tables that the source did not supply (they are empty here, and
+        features that need them are reported as not computable, not faked).
+    extract_date : datetime.date or None, default=None
+        The date the data were extracted, if known.
+    """
+
+    patients: pa.Table
+    admissions: pa.Table
+    prescriptions: pa.Table = field(default_factory=CONTRACT["prescriptions"].empty)
+    residences: pa.Table = field(default_factory=CONTRACT["residences"].empty)
+    nominations: pa.Table = field(default_factory=CONTRACT["nominations"].empty)
+    enrolments: pa.Table = field(default_factory=CONTRACT["enrolments"].empty)
+    rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
+    counts: pa.Table = field(default_factory=COUNTS_SCHEMA.empty_table)
+    absent: tuple[str, ...] = ()
+    extract_date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        for name in TABLE_NAMES:
+            table = getattr(self, name)
+            expected = CONTRACT[name].arrow_schema()
+            if not isinstance(table, pa.Table):
+                raise TypeError(
+                    f"Tables.{name} must be a pyarrow.Table. Got "
+                    f"{type(table).__name__} instead."
+                )
+            if not table.schema.equals(expected):
+                raise SchemaError(
+                    f"Tables.{name} does not have the canonical schema.\n"
+                    f"expected: {expected}\nfound:    {table.schema}"
+                )
+        unknown = set(self.absent) - set(TABLE_NAMES)
+        if unknown:
+            raise ValueError(f"Tables.absent names unknown tables: {sorted(unknown)}")
+
+    def __getitem__(self, name: str) -> pa.Table:
+        if name not in TABLE_NAMES:
+            raise KeyError(f"{name!r} is not a canonical table; one of {TABLE_NAMES}")
+        return getattr(self, name)
+
+    def items(self) -> Iterator[tuple[str, pa.Table]]:
+        """Iterate over ``(name, table)`` for the six canonical tables."""
+        for name in TABLE_NAMES:
+            yield name, getattr(self, name)
+
+    def to_parquet(self, directory: str | os.PathLike[str]) -> Path:
+        """Write each canonical table as ``<name>.parquet`` into ``directory``.
+
+        Absent tables are not written, so :func:`load_tables` reports them absent
+        again. Rejects and counts are written as ``_rejects.parquet`` and
+        ``_counts.parquet``. Each file is written to a temporary name and renamed,
+        so a reader never sees half a file.
+
+        Returns
+        -------
+        pathlib.Path
+            The directory.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {name: t for name, t in self.items() if name not in self.absent}
+        files["_rejects"] = self.rejects
+        files["_counts"] = self.counts
+        for name, table in files.items():
+            write_parquet_atomic(table, out / f"{name}.parquet")
+        return out
+
+
+def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` via a temporary file in the same folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
