@@ -1,0 +1,65 @@
+"""Realism figures of a synthetic population (shared by tests and benchmarks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+
+def _counted(patients: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    p = patients
+    ok = (p.death_date.isna() | (p.death_date >= as_of)) & (
+        p.registration_date.isna() | (p.registration_date <= as_of)
+    )
+    ok &= p.deregistration_date.isna() | (p.deregistration_date >= as_of)
+    out = p[ok].copy()
+    out["age"] = [(as_of - b).days / 365.25 for b in out.birth_date]
+    return out
+
+
+def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
+    t = pop.tables
+    pat = t.patients.to_pandas()
+    adm = t.admissions.to_pandas()
+    em = adm[adm.emergency.fillna(False)].copy()
+    horizon = as_of + dt.timedelta(days=365)
+    before = as_of - dt.timedelta(days=365)
+    cohort = _counted(pat, as_of).set_index("patient_id")
+    nxt = em[(em.admission_date >= as_of) & (em.admission_date < horizon)].copy()
+    nxt_end = nxt.discharge_date.fillna(pop.truth.end)
+    nxt["bed_days"] = [(d - a).days for a, d in zip(nxt.admission_date, nxt_end)]
+    prv = em[(em.admission_date >= before) & (em.admission_date < as_of)]
+    cohort["y"] = cohort.index.isin(nxt.patient_id).astype(int)
+    cohort["n_next"] = nxt.groupby("patient_id").size().reindex(cohort.index).fillna(0)
+    cohort["n_prev"] = prv.groupby("patient_id").size().reindex(cohort.index).fillna(0)
+    cohort["bed_days"] = (
+        nxt.groupby("patient_id").bed_days.sum().reindex(cohort.index).fillna(0)
+    )
+    truth = pop.truth.true_risk(as_of, n_paths=n_paths).to_pandas()
+    cohort = cohort.join(truth.set_index("patient_id"), how="inner")
+    adults = cohort[cohort.age >= 18]
+    old = cohort[cohort.age >= 65]
+    res = t.residences.to_pandas()
+    live = res[(res.start_date < as_of) & (res.end_date.isna() | (res.end_date >= as_of))]
+    in_home = old.index.isin(live[live.residence_type != "private"].patient_id)
+    top = cohort.true_risk >= cohort.true_risk.quantile(0.95)
+    rtm = old[old.n_prev >= 2]
+    hours = [x.hour for x in em.admission_time.dropna()]
+    ooh = np.mean([(h >= 17) or (h < 8) for h in hours])
+    return {
+        "n_cohort": float(len(cohort)),
+        "adult_risk": adults.y.mean(),
+        "risk_85plus": cohort[cohort.age >= 85].y.mean(),
+        "risk_18_64": cohort[(cohort.age >= 18) & (cohort.age < 65)].y.mean(),
+        "out_of_hours_share": float(ooh),
+        "care_home_share_65plus": float(in_home.mean()),
+        "top5_bed_day_share": cohort.bed_days[top].sum() / cohort.bed_days.sum(),
+        "rtm_n": float(len(rtm)),
+        "rtm_change": rtm.n_next.mean() / rtm.n_prev.mean() - 1,
+        "oracle_auroc": roc_auc_score(cohort.y, cohort.true_risk),
+        "mean_true_risk": cohort.true_risk.mean(),
+        "observed_rate": cohort.y.mean(),
+    }
