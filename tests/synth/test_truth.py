@@ -1,0 +1,96 @@
+"""The truth: true risk is consistent with the events the generator draws, and the
+population looks like an NHS registered list (seeded realism checks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from _support.realism import realism
+
+from riskstrat.synth import make_population
+
+AS_OF = dt.date(2022, 4, 1)
+
+
+@pytest.fixture(scope="module", params=[0, 1, 2], ids=lambda s: f"seed{s}")
+def figures(request):
+    pop = make_population(15_000, random_state=request.param)
+    return realism(pop, AS_OF, n_paths=12)
+
+
+def test_adult_emergency_risk_is_nhs_like(figures):
+    assert 0.05 <= figures["adult_risk"] <= 0.12
+    assert figures["risk_85plus"] >= 3 * figures["risk_18_64"]
+    assert figures["risk_85plus"] >= 0.2
+
+
+def test_half_of_emergency_admissions_out_of_hours(figures):
+    assert 0.44 <= figures["out_of_hours_share"] <= 0.56
+
+
+def test_care_home_share_of_65_plus(figures):
+    assert 0.015 <= figures["care_home_share_65plus"] <= 0.05
+
+
+def test_top_5_percent_hold_a_quarter_of_bed_days(figures):
+    assert figures["top5_bed_day_share"] >= 0.25
+
+
+def test_regression_to_the_mean_without_programme(figures):
+    assert figures["rtm_n"] >= 30
+    assert figures["rtm_change"] <= -0.40
+
+
+def test_oracle_auroc_in_range(figures):
+    assert 0.75 <= figures["oracle_auroc"] <= 0.88
+
+
+def test_mean_true_risk_matches_observed_rate(figures):
+    p, n = figures["observed_rate"], figures["n_cohort"]
+    se = np.sqrt(p * (1 - p) / n)
+    assert abs(figures["mean_true_risk"] - p) < 3.5 * se + 0.002
+
+
+def test_true_risk_calibrated_by_decile():
+    """Within each decile of true risk the observed rate matches the mean true risk."""
+    pops = [make_population(12_000, random_state=s) for s in (7, 8)]
+    obs, exp_ = np.zeros(10), np.zeros(10)
+    cnt = np.zeros(10)
+    for pop in pops:
+        t = pop.truth.true_risk(AS_OF, n_paths=12).to_pandas()
+        adm = pop.tables.admissions.to_pandas()
+        em = adm[
+            adm.emergency
+            & (adm.admission_date >= AS_OF)
+            & (adm.admission_date < AS_OF + dt.timedelta(days=365))
+        ]
+        t["y"] = t.patient_id.isin(em.patient_id)
+        dec = np.minimum((t.true_risk.rank(pct=True) * 10).astype(int), 9)
+        for d in range(10):
+            obs[d] += t.y[dec == d].sum()
+            exp_[d] += t.true_risk[dec == d].sum()
+            cnt[d] += (dec == d).sum()
+    se = np.sqrt(np.maximum(exp_ * (1 - exp_ / cnt), 1))
+    z = (obs - exp_) / se
+    assert np.all(np.abs(z) < 3.5), (obs, exp_)
+    # The top decile is an order of magnitude riskier than the bottom.
+    assert exp_[9] / cnt[9] > 8 * exp_[0] / cnt[0]
+
+
+def test_true_risk_is_deterministic_and_bounded(small_pop):
+    a = small_pop.truth.true_risk(dt.date(2022, 6, 1), n_paths=4)
+    b = small_pop.truth.true_risk(dt.date(2022, 6, 1), n_paths=4)
+    assert a.equals(b)
+    r = a["true_risk"].to_numpy()
+    assert ((r >= 0) & (r <= 1)).all()
+    ids = a["patient_id"].to_pylist()
+    assert ids == sorted(ids)
+
+
+def test_true_risk_rejects_bad_dates(small_pop):
+    with pytest.raises(ValueError, match="on or after the population's start"):
+        small_pop.truth.true_risk(dt.date(2000, 1, 1))
+    with pytest.raises(TypeError, match="datetime.date"):
+        small_pop.truth.true_risk("2022-01-01")
