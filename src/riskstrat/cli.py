@@ -65,7 +65,9 @@ def _parse_date(value: str, option: str) -> dt.date:
 def _counts_table(tables, title: str) -> RichTable:
     rt = RichTable(title=title)
     for col in ("table", "source file", "read", "accepted", "rejected"):
-        rt.add_column(col, justify="right" if col in {"read", "accepted", "rejected"} else "left")
+        rt.add_column(
+            col, justify="right" if col in {"read", "accepted", "rejected"} else "left"
+        )
     for row in tables.counts.to_pylist():
         absent = row["table"] in tables.absent
         rt.add_row(
@@ -73,7 +75,9 @@ def _counts_table(tables, title: str) -> RichTable:
             "(absent)" if absent else (row["source_file"] or "-"),
             f"{row['read']:,}",
             f"{row['accepted']:,}",
-            f"{row['rejected']:,}" if not row["rejected"] else f"[red]{row['rejected']:,}",
+            f"{row['rejected']:,}"
+            if not row["rejected"]
+            else f"[red]{row['rejected']:,}",
         )
     return rt
 
@@ -84,7 +88,9 @@ def synth(
     patients: Annotated[int, typer.Option(help="People to simulate.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     start: Annotated[str, typer.Option(help="First simulated day.")] = "2019-04-01",
-    end: Annotated[str, typer.Option(help="Extract date (exclusive end).")] = "2024-04-01",
+    end: Annotated[
+        str, typer.Option(help="Extract date (exclusive end).")
+    ] = "2024-04-01",
     programme_start: Annotated[
         str | None,
         typer.Option(help="Start a case-management programme on this date."),
@@ -118,7 +124,9 @@ def synth(
 
 @app.command()
 def validate(
-    data: Annotated[Path, typer.Argument(help="Folder of canonical CSV/Parquet files.")],
+    data: Annotated[
+        Path, typer.Argument(help="Folder of canonical CSV/Parquet files.")
+    ],
     rejects: Annotated[
         Path, typer.Option(help="Where to write the rejected rows (CSV).")
     ] = Path("rejects.csv"),
@@ -135,7 +143,9 @@ def validate(
 
     from riskstrat.sources import load_tables
 
-    extract = None if extract_date is None else _parse_date(extract_date, "--extract-date")
+    extract = (
+        None if extract_date is None else _parse_date(extract_date, "--extract-date")
+    )
     try:
         tables = load_tables(data, extract_date=extract)
     except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
@@ -146,9 +156,13 @@ def validate(
     pacsv.write_csv(tables.rejects, rejects)
     n_rejected = tables.rejects.num_rows
     if n_rejected:
-        by_rule = tables.rejects.group_by(["table", "rule"]).aggregate([("row", "count")])
+        by_rule = tables.rejects.group_by(["table", "rule"]).aggregate(
+            [("row", "count")]
+        )
         for r in sorted(by_rule.to_pylist(), key=lambda r: (r["table"], r["rule"])):
-            console.print(f"  {r['table']}: {r['row_count']:,} rows rejected by {r['rule']}")
+            console.print(
+                f"  {r['table']}: {r['row_count']:,} rows rejected by {r['rule']}"
+            )
     console.print(f"Wrote {n_rejected:,} rejected rows to [bold]{rejects}[/]")
     if n_rejected and fail_on_rejects:
         raise typer.Exit(code=1)

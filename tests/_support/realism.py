@@ -30,7 +30,9 @@ def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
     cohort = _counted(pat, as_of).set_index("patient_id")
     nxt = em[(em.admission_date >= as_of) & (em.admission_date < horizon)].copy()
     nxt_end = nxt.discharge_date.fillna(pop.truth.end)
-    nxt["bed_days"] = [(d - a).days for a, d in zip(nxt.admission_date, nxt_end)]
+    nxt["bed_days"] = [
+        (d - a).days for a, d in zip(nxt.admission_date, nxt_end, strict=True)
+    ]
     prv = em[(em.admission_date >= before) & (em.admission_date < as_of)]
     cohort["y"] = cohort.index.isin(nxt.patient_id).astype(int)
     cohort["n_next"] = nxt.groupby("patient_id").size().reindex(cohort.index).fillna(0)
@@ -43,7 +45,9 @@ def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
     adults = cohort[cohort.age >= 18]
     old = cohort[cohort.age >= 65]
     res = t.residences.to_pandas()
-    live = res[(res.start_date < as_of) & (res.end_date.isna() | (res.end_date >= as_of))]
+    live = res[
+        (res.start_date < as_of) & (res.end_date.isna() | (res.end_date >= as_of))
+    ]
     in_home = old.index.isin(live[live.residence_type != "private"].patient_id)
     top = cohort.true_risk >= cohort.true_risk.quantile(0.95)
     rtm = old[old.n_prev >= 2]

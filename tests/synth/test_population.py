@@ -119,7 +119,10 @@ def test_diagnoses_include_the_seed_frail_elderly_codes(small_pop):
 def test_same_day_and_open_spells_occur(small_pop):
     adm = small_pop.tables.admissions.to_pandas()
     closed = adm[adm.discharge_date.notna()]
-    bed_days = [(d - a).days for a, d in zip(closed.admission_date, closed.discharge_date)]
+    bed_days = [
+        (d - a).days
+        for a, d in zip(closed.admission_date, closed.discharge_date, strict=True)
+    ]
     assert (np.array(bed_days) == 0).mean() > 0.1
     assert adm.discharge_date.isna().sum() >= 1
 
@@ -149,7 +152,9 @@ def test_programme_enrols_by_rule_with_known_effect():
     pat = pop.tables.patients.to_pandas().set_index("patient_id")
     age = [
         (e - b).days / 365.25
-        for e, b in zip(enr.enrol_date, pat.loc[enr.patient_id, "birth_date"])
+        for e, b in zip(
+            enr.enrol_date, pat.loc[enr.patient_id, "birth_date"], strict=True
+        )
     ]
     assert min(age) >= 65
     # Each enrolled person had 2+ emergency admissions in the 365 days before.
@@ -177,7 +182,10 @@ def test_programme_effect_shows_in_enrolled_admission_rates():
         end = pop.truth.end
         enr = pop.tables.enrolments.to_pandas()
         stop = enr.end_date.fillna(end)
-        years = sum((s - e).days for e, s in zip(enr.enrol_date, stop)) / 365.25
+        years = (
+            sum((s - e).days for e, s in zip(enr.enrol_date, stop, strict=True))
+            / 365.25
+        )
         adm = pop.tables.admissions.to_pandas()
         em = adm[adm.emergency].merge(enr, on="patient_id")
         during = (em.admission_date >= em.enrol_date) & (

@@ -7,8 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from _support.realism import realism
 
+from _support.realism import realism
 from riskstrat.synth import make_population
 
 AS_OF = dt.date(2022, 4, 1)
@@ -90,7 +90,7 @@ def test_true_risk_is_deterministic_and_bounded(small_pop):
 
 
 def test_true_risk_rejects_bad_dates(small_pop):
-    with pytest.raises(ValueError, match="on or after the population's start"):
+    with pytest.raises(ValueError, match=r"on or after the population's start"):
         small_pop.truth.true_risk(dt.date(2000, 1, 1))
-    with pytest.raises(TypeError, match="datetime.date"):
+    with pytest.raises(TypeError, match=r"datetime\.date"):
         small_pop.truth.true_risk("2022-01-01")

@@ -42,7 +42,7 @@ class Tables:
 
     Parameters
     ----------
-    patients, admissions, prescriptions, residences, nominations, enrolments : pyarrow.Table
+    patients, admissions, prescriptions, residences, nominations, enrolments : Table
         Accepted rows of each canonical table.
     rejects : pyarrow.Table, default=empty
         One row per rejected source row (``REJECTS_SCHEMA``): table, source file,

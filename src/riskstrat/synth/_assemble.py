@@ -51,7 +51,9 @@ def patient_ids(n: int) -> np.ndarray:
     return np.char.add("p", np.char.zfill(np.arange(1, n + 1).astype(str), width))
 
 
-def _dates(start: dt.date, days: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def _dates(
+    start: dt.date, days: np.ndarray, valid: np.ndarray | None = None
+) -> pa.Array:
     """Days relative to ``start`` as an Arrow date32 array (nulls where not valid)."""
     offset = (start - _EPOCH).days
     values = (days.astype(np.int64) + offset).astype(np.int32)
@@ -113,19 +115,19 @@ def assemble(
             "discharge_date": _dates(start, adm["disch"], ~open_spell),
             "emergency": pa.array(adm["emergency"], type=pa.bool_()),
             "primary_diagnosis": pa.array(adm["primary"], type=pa.string()),
-            "secondary_diagnoses": pa.array(adm["secondary"], type=pa.list_(pa.string())),
-            "admission_time": pa.array(adm["seconds"].astype(np.int32), pa.int32()).cast(
-                pa.time32("s")
+            "secondary_diagnoses": pa.array(
+                adm["secondary"], type=pa.list_(pa.string())
             ),
+            "admission_time": pa.array(
+                adm["seconds"].astype(np.int32), pa.int32()
+            ).cast(pa.time32("s")),
         },
         schema=CONTRACT["admissions"].arrow_schema(),
     )
 
     obs_idx = np.flatnonzero(observed)
     locality_names = np.array([name for name, _ in LOCALITIES])
-    practice = np.char.add(
-        "P", np.char.zfill(people.practice[obs_idx].astype(str), 3)
-    )
+    practice = np.char.add("P", np.char.zfill(people.practice[obs_idx].astype(str), 3))
     patients = pa.table(
         {
             "patient_id": _ids(all_ids, obs_idx),
@@ -153,8 +155,12 @@ def assemble(
             people, observed, end_day, em, start, all_ids, rng
         ),
         "residences": _residences(people, observed, events, days, start, all_ids),
-        "nominations": _nominations(people, observed, events, days, start, all_ids, rng),
-        "enrolments": _enrolments(people, observed, days, start, all_ids, locality_names),
+        "nominations": _nominations(
+            people, observed, events, days, start, all_ids, rng
+        ),
+        "enrolments": _enrolments(
+            people, observed, days, start, all_ids, locality_names
+        ),
     }
 
 
@@ -172,7 +178,7 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
     shares = np.array([s for _, _, s in FRAIL_CODES])
     kind = kinds[rng.choice(len(kinds), size=m, p=shares / shares.sum())]
     kind = np.where((kind == "nausea_vomiting") & (age < 70), "dehydration", kind)
-    frail_code = dict((k, c) for k, c, _ in FRAIL_CODES)
+    frail_code = {k: c for k, c, _ in FRAIL_CODES}
     n_ltc = ltc.sum(axis=1)
     is_exac = ~is_frail & (n_ltc > 0) & (rng.random(m) < 0.55)
     primary = rng.choice(np.array(ACUTE_CODES), size=m).astype(object)
@@ -187,7 +193,9 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
     for i in np.flatnonzero(is_frail):
         if kind[i] == "fall":
             primary[i] = FALL_INJURY_CODES[int(pick[i, 0] * len(FALL_INJURY_CODES))]
-            secondary[i].append(FALL_CAUSE_CODES[int(pick[i, 1] * len(FALL_CAUSE_CODES))])
+            secondary[i].append(
+                FALL_CAUSE_CODES[int(pick[i, 1] * len(FALL_CAUSE_CODES))]
+            )
         else:
             primary[i] = frail_code[kind[i]]
     recorded = rng.random((m, len(LTCS))) < 0.75
@@ -207,7 +215,7 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
         "disch": disch.astype(np.int32),
         "emergency": np.full(m, emergency),
         "primary": primary,
-        "secondary": np.array(secondary + [None], dtype=object)[:-1],
+        "secondary": np.array([*secondary, None], dtype=object)[:-1],
         "seconds": seconds,
     }
 
@@ -319,9 +327,7 @@ def _prescriptions(people, observed, end_day, em, start, all_ids, rng):
 def _residences(people, observed, events, days, start, all_ids):
     """Care-home periods: the one held on day 0 and every move after it."""
     base = np.flatnonzero(observed & (people.residence0 > 0))
-    before = np.minimum(
-        np.full(base.size, 3 * 365), -people.birth_day[base] - 65 * 365
-    )
+    before = np.minimum(np.full(base.size, 3 * 365), -people.birth_day[base] - 65 * 365)
     base_start = -np.maximum(before // 2, 1).astype(np.int32)
     m_person = events.concat("move_person")
     m_day = events.concat("move_day")
@@ -377,4 +383,3 @@ def _enrolments(people, observed, days, start, all_ids, locality_names):
         },
         schema=CONTRACT["enrolments"].arrow_schema(),
     )
-

@@ -316,4 +316,3 @@ def make_population(
     return SyntheticPopulation(
         tables=Tables(**tables, counts=counts, extract_date=end), truth=truth
     )
-

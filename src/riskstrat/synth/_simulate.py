@@ -312,11 +312,11 @@ def step(
     nom_rate = np.where(
         registered & (p.age >= 65), params.nomination_rate * np.exp(p.frailty - 1), 0.0
     )
-    c1 = -np.expm1(-death_rate / _YEAR)
-    c2 = c1 - np.expm1(-home_rate / _YEAR)
+    c1 = np.asarray(-np.expm1(-death_rate / _YEAR))
+    c2 = np.asarray(c1 - np.expm1(-home_rate / _YEAR))
     c3 = c2 - np.expm1(-dereg_rate / _YEAR)
     c4 = c3 - np.expm1(-nom_rate / _YEAR)
-    v = rng.random(n)
+    v = np.asarray(rng.random(n), dtype=np.float64)
     dies = active & (v < c1)
     moves = active & ~dies & (v < c2)
     leaves = active & (v >= c2) & (v < c3)
@@ -398,7 +398,13 @@ def run(
     events = Events() if record else None
     for t in range(days):
         step(
-            people, t, params, rngs["daily"], rngs["los"], rngs["programme"],
-            programme, events,
+            people,
+            t,
+            params,
+            rngs["daily"],
+            rngs["los"],
+            rngs["programme"],
+            programme,
+            events,
         )
     return people, events if events is not None else Events(), rngs
