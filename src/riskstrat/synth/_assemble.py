@@ -30,6 +30,7 @@ __all__: list[str] = []
 
 _EPOCH = dt.date(1970, 1, 1)
 _ISSUE_CYCLE = 28
+_CHUNK = 100_000  # people per block when expanding prescriptions
 _NOMINATION_REASONS = (
     "complex health needs",
     "multiple social needs",
@@ -289,39 +290,57 @@ def _prescriptions(people, observed, end_day, em, start, all_ids, rng):
             first = np.maximum(people.cross_day[:, k], start_day)
             on = crossed & (rng.random(n) < 0.8)
             taking[on, col] = np.minimum(taking[on, col], first[on])
-    pers, drug = np.nonzero(taking < end_day[:, None])
+    pers, drug = np.nonzero(taking < end_day[:, None])  # person-major order
+    pers, drug = pers.astype(np.int32), drug.astype(np.int32)
     first = taking[pers, drug] + rng.integers(0, _ISSUE_CYCLE, size=pers.size)
-    count = np.maximum(np.ceil((end_day[pers] - first) / _ISSUE_CYCLE), 0).astype(
-        np.int64
-    )
-    rows = np.repeat(np.arange(pers.size), count)
-    within = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
-    issue_day = first[rows] + within * _ISSUE_CYCLE
-    keep = rng.random(rows.size) < 0.93  # a missed issue now and then
-    p_person, p_drug, p_day = pers[rows][keep], drug[rows][keep], issue_day[keep]
+    count = np.maximum(np.ceil((end_day[pers] - first) / _ISSUE_CYCLE), 0)
+    count = count.astype(np.int32)
     # Acute courses on discharge from emergency spells.
-    acute_person, acute_day = em["person"], em["disch"]
     uti = em["primary"] == "N390"
-    antibiotic = np.where(uti, code_index["0501130R0"], code_index["0501013B0"])
-    give = (uti | (rng.random(uti.size) < 0.25)) & (acute_day < end_day[acute_person])
-    p_person = np.concatenate([p_person, acute_person[give]])
-    p_drug = np.concatenate([p_drug, antibiotic[give]])
-    p_day = np.concatenate([p_day, acute_day[give]])
-    order = np.lexsort((p_drug, p_day, p_person))
-    p_person, p_drug, p_day = p_person[order], p_drug[order], p_day[order]
+    give = (uti | (rng.random(uti.size) < 0.25)) & (em["disch"] < end_day[em["person"]])
+    a_order = np.argsort(em["person"][give], kind="stable")
+    a_person = em["person"][give][a_order].astype(np.int32)
+    a_day = em["disch"][give][a_order].astype(np.int32)
+    a_drug = np.where(uti, code_index["0501130R0"], code_index["0501013B0"])
+    a_drug = a_drug[give][a_order].astype(np.int32)
+    # Expand issues a block of people at a time to bound memory at scale.
+    bounds = np.arange(0, n + _CHUNK, _CHUNK)
+    pair_cut = np.searchsorted(pers, bounds)
+    acute_cut = np.searchsorted(a_person, bounds)
     code_arr = pa.array(codes)
     names = pa.array(np.array([DRUGS[c] for c in codes]))
-    idx = pa.array(p_drug.astype(np.int32))
-    return pa.table(
-        {
-            "patient_id": _ids(all_ids, p_person),
-            "issue_date": _dates(start, p_day),
-            "drug_code": code_arr.take(idx),
-            "drug_code_system": pa.array(np.full(p_person.size, "bnf")),
-            "drug_name": names.take(idx),
-        },
-        schema=CONTRACT["prescriptions"].arrow_schema(),
-    )
+    system = pa.array(["bnf"])
+    schema = CONTRACT["prescriptions"].arrow_schema()
+    parts = []
+    for c in range(bounds.size - 1):
+        pairs = slice(pair_cut[c], pair_cut[c + 1])
+        cnt = count[pairs]
+        rows = np.repeat(np.arange(cnt.size, dtype=np.int32), cnt)
+        offsets = (np.cumsum(cnt, dtype=np.int64) - cnt).astype(np.int32)
+        within = np.arange(rows.size, dtype=np.int32) - np.repeat(offsets, cnt)
+        issue_day = first[pairs][rows] + within * _ISSUE_CYCLE
+        keep = rng.random(rows.size) < 0.93  # a missed issue now and then
+        acute = slice(acute_cut[c], acute_cut[c + 1])
+        c_person = np.concatenate([pers[pairs][rows][keep], a_person[acute]])
+        c_drug = np.concatenate([drug[pairs][rows][keep], a_drug[acute]])
+        c_day = np.concatenate([issue_day[keep], a_day[acute]])
+        order = np.lexsort((c_drug, c_day, c_person))
+        idx = pa.array(c_drug[order])
+        parts.append(
+            pa.table(
+                {
+                    "patient_id": _ids(all_ids, c_person[order]),
+                    "issue_date": _dates(start, c_day[order]),
+                    "drug_code": code_arr.take(idx),
+                    "drug_code_system": system.take(
+                        pa.array(np.zeros(order.size, dtype=np.int32))
+                    ),
+                    "drug_name": names.take(idx),
+                },
+                schema=schema,
+            )
+        )
+    return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
 def _residences(people, observed, events, days, start, all_ids):
