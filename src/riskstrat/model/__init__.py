@@ -1,0 +1,25 @@
+"""Model: scikit-learn estimators for the risk of emergency admission.
+
+:class:`RiskModel` (LightGBM, depth-limited, early-stopped) is the main model;
+:class:`LogisticBaseline` and :class:`RulesScorer` (the seed's case-finding rules)
+are baselines it must beat, and :class:`OracleScorer` (the synthetic truth) is the
+ceiling. Calibration is post-processing of a frozen model
+(:class:`CalibratedRiskModel`, :class:`ScoreCalibrator`), fitted on held-out data.
+Models read feature tables; they never decide who is in the cohort.
+"""
+
+from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScorer
+from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
+from riskstrat.model._encoding import FrameEncoder, feature_schema
+from riskstrat.model._risk_model import RiskModel
+
+__all__ = [
+    "CalibratedRiskModel",
+    "FrameEncoder",
+    "LogisticBaseline",
+    "OracleScorer",
+    "RiskModel",
+    "RulesScorer",
+    "ScoreCalibrator",
+    "feature_schema",
+]

@@ -1,0 +1,129 @@
+"""Turn a feature table into the numeric matrix a model sees, the same way each time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.exceptions import SchemaError
+
+__all__ = ["ID_COLUMNS", "FrameEncoder", "feature_schema"]
+
+#: Columns that identify a row and are never model inputs.
+ID_COLUMNS: tuple[str, ...] = ("patient_id", "as_of")
+
+
+def _as_frame(X) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X
+    if hasattr(X, "to_pandas"):  # pyarrow.Table
+        return X.to_pandas()
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"X must be a 2-D table or array. Got {arr.ndim} dimension(s) instead."
+        )
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+
+class FrameEncoder:
+    """Learn column roles once (numeric or categorical) and encode tables identically.
+
+    Numeric and boolean columns become float64 (missing stays NaN, which LightGBM
+    handles natively); text columns become integer category codes over the
+    categories seen in ``fit`` (unseen and missing values become NaN). Identifier
+    columns (``patient_id``, ``as_of``) are dropped.
+    """
+
+    def fit(self, X, *, exclude: Sequence[str] = ()) -> FrameEncoder:
+        """Learn the columns and their categories from ``X``."""
+        df = _as_frame(X)
+        drop = set(ID_COLUMNS) | set(exclude)
+        self.columns_ = [c for c in df.columns if c not in drop]
+        self.categories_: dict[str, list[str]] = {}
+        self.dtypes_: dict[str, str] = {}
+        for c in self.columns_:
+            s = df[c]
+            if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+                self.dtypes_[c] = "numeric"
+            elif pd.api.types.is_datetime64_any_dtype(s):
+                raise SchemaError(
+                    f"Feature column {c!r} holds dates; turn it into a number "
+                    "(e.g. days since) before modelling."
+                )
+            else:
+                self.dtypes_[c] = "category"
+                values = pd.Series(s.dropna().astype(str).unique())
+                self.categories_[c] = sorted(values.tolist())
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Encode ``X`` as a float64 matrix in the fitted column order."""
+        df = _as_frame(X)
+        missing = [c for c in self.columns_ if c not in df.columns]
+        if missing:
+            raise SchemaError(
+                f"The feature table lacks {len(missing)} column(s) the model was "
+                f"trained on: {missing}."
+            )
+        out = np.empty((len(df), len(self.columns_)), dtype=np.float64)
+        for j, c in enumerate(self.columns_):
+            s = df[c]
+            if self.dtypes_[c] == "numeric":
+                out[:, j] = pd.to_numeric(s, errors="coerce").astype("float64")
+            else:
+                index = pd.Index(self.categories_[c], dtype=object)
+                text = [None if pd.isna(v) else str(v) for v in s.to_numpy()]
+                codes = index.get_indexer(np.asarray(text, dtype=object))
+                codes = codes.astype(np.float64)
+                codes[codes < 0] = np.nan
+                out[:, j] = codes
+        return out
+
+    @property
+    def categorical_indices_(self) -> list[int]:
+        """Positions of the categorical columns in the encoded matrix."""
+        return [j for j, c in enumerate(self.columns_) if self.dtypes_[c] == "category"]
+
+    def to_dict(self) -> dict:
+        """JSON-ready description (enough to rebuild the encoder)."""
+        return {
+            "columns": list(self.columns_),
+            "dtypes": dict(self.dtypes_),
+            "categories": dict(self.categories_),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FrameEncoder:
+        """Rebuild an encoder written by :meth:`to_dict`."""
+        enc = cls()
+        enc.columns_ = list(d["columns"])
+        enc.dtypes_ = dict(d["dtypes"])
+        enc.categories_ = {k: list(v) for k, v in d["categories"].items()}
+        return enc
+
+
+def feature_schema(X) -> dict:
+    """Names and dtypes of a feature table, with a hash that changes when they do.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = feature_schema(pd.DataFrame({"patient_id": ["a"], "age": [70]}))
+    >>> s["columns"]
+    [{'name': 'age', 'dtype': 'int64'}]
+    >>> len(s["hash"])
+    64
+    """
+    df = _as_frame(X)
+    cols = [
+        {"name": str(c), "dtype": str(df[c].dtype)}
+        for c in df.columns
+        if c not in ID_COLUMNS
+    ]
+    digest = hashlib.sha256(json.dumps(cols, sort_keys=True).encode()).hexdigest()
+    return {"columns": cols, "hash": digest}
