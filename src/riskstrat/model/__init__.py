@@ -10,16 +10,30 @@ Models read feature tables; they never decide who is in the cohort.
 
 from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScorer
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
+from riskstrat.model._design import CohortSettings, ModelDesign, TemporalDesign
 from riskstrat.model._encoding import FrameEncoder, feature_schema
+from riskstrat.model._registry import (
+    LoadedModel,
+    default_tracking_uri,
+    load_model,
+    log_training_run,
+)
 from riskstrat.model._risk_model import RiskModel
 
 __all__ = [
     "CalibratedRiskModel",
+    "CohortSettings",
     "FrameEncoder",
+    "LoadedModel",
     "LogisticBaseline",
+    "ModelDesign",
     "OracleScorer",
     "RiskModel",
     "RulesScorer",
     "ScoreCalibrator",
+    "TemporalDesign",
+    "default_tracking_uri",
     "feature_schema",
+    "load_model",
+    "log_training_run",
 ]

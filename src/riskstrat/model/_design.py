@@ -1,0 +1,154 @@
+"""Settings of a model: who is in the cohort, when, and how the model is fitted.
+
+Kept apart (after OHDSI PatientLevelPrediction): the cohort decides who is scored,
+the temporal design decides the index dates, the model settings decide how it is
+fitted. One :class:`ModelDesign` bundles them and is saved with every run as
+``model_design.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["CohortSettings", "ModelDesign", "TemporalDesign"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CohortSettings:
+    """Who is in the cohort on an index date.
+
+    Everyone alive and registered on ``as_of`` (the feature builder's rows), then
+    restricted to ages ``[min_age, max_age]``.
+
+    Parameters
+    ----------
+    min_age : int, default=18
+    max_age : int or None, default=None
+    outcome : {"emergency_admission", "composite"}, default="emergency_admission"
+        The label: any emergency admission in the horizon, or the composite of
+        emergency admission or death (as SPARRA uses).
+    """
+
+    min_age: int = 18
+    max_age: int | None = None
+    outcome: Literal["emergency_admission", "composite"] = "emergency_admission"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_age <= 120:
+            raise ValueError(
+                "The `min_age` parameter of CohortSettings must be in [0, 120]. "
+                f"Got {self.min_age!r} instead."
+            )
+        if self.max_age is not None and self.max_age < self.min_age:
+            raise ValueError(
+                f"`max_age` ({self.max_age}) must be >= `min_age` ({self.min_age})."
+            )
+        if self.outcome not in ("emergency_admission", "composite"):
+            raise ValueError(
+                "The `outcome` parameter of CohortSettings must be "
+                "'emergency_admission' or 'composite'. "
+                f"Got {self.outcome!r} instead."
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemporalDesign:
+    """Index dates: train on snapshots, calibrate and test on later ones.
+
+    Training features are as of each date in ``train_as_of`` with labels in
+    ``[T, T + horizon)``; the test date must be at least ``horizon_days`` after
+    the last training date, so no label window of training overlaps the test
+    history's outcome window.
+
+    Parameters
+    ----------
+    train_as_of : tuple of datetime.date
+        One or more training snapshots (stacked).
+    test_as_of : datetime.date
+    horizon_days : int, default=365
+    calibration_share : float, default=0.25
+        Share of the last training snapshot's people (by patient, seeded) held
+        out of LightGBM fitting to fit the calibrator.
+    """
+
+    train_as_of: tuple[dt.date, ...]
+    test_as_of: dt.date
+    horizon_days: int = 365
+    calibration_share: float = 0.25
+
+    def __post_init__(self) -> None:
+        if not self.train_as_of:
+            raise ValueError("`train_as_of` must hold at least one date.")
+        if self.horizon_days < 1:
+            raise ValueError(
+                f"`horizon_days` must be >= 1. Got {self.horizon_days!r} instead."
+            )
+        gap = (self.test_as_of - max(self.train_as_of)).days
+        if gap < self.horizon_days:
+            raise ValueError(
+                f"The test date {self.test_as_of} is only {gap} days after the last "
+                f"training date {max(self.train_as_of)}; it must be at least "
+                f"horizon_days={self.horizon_days} later so label windows of "
+                "training and test do not overlap."
+            )
+        if not 0 < self.calibration_share < 1:
+            raise ValueError(
+                "The `calibration_share` parameter must be in (0, 1). "
+                f"Got {self.calibration_share!r} instead."
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelDesign:
+    """Everything needed to refit a model: cohort, dates, features, model settings.
+
+    Parameters
+    ----------
+    cohort : CohortSettings
+    temporal : TemporalDesign
+    model_params : dict
+        ``RiskModel`` parameters (``get_params()``).
+    calibration : {"isotonic", "sigmoid"}, default="isotonic"
+    feature_spec : dict, default={}
+        The feature specification used (as a dict).
+    random_state : int, default=0
+    """
+
+    cohort: CohortSettings
+    temporal: TemporalDesign
+    model_params: dict[str, Any] = field(default_factory=dict)
+    calibration: Literal["isotonic", "sigmoid"] = "isotonic"
+    feature_spec: dict[str, Any] = field(default_factory=dict)
+    random_state: int = 0
+
+    def to_json(self) -> str:
+        """The design as JSON (dates as ISO strings)."""
+
+        def default(o: object) -> str:
+            if isinstance(o, dt.date):
+                return o.isoformat()
+            raise TypeError(f"cannot serialise {type(o).__name__}")
+
+        return json.dumps(asdict(self), default=default, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelDesign:
+        """Rebuild a design written by :meth:`to_json`."""
+        d = json.loads(text)
+        t = d["temporal"]
+        return cls(
+            cohort=CohortSettings(**d["cohort"]),
+            temporal=TemporalDesign(
+                train_as_of=tuple(dt.date.fromisoformat(x) for x in t["train_as_of"]),
+                test_as_of=dt.date.fromisoformat(t["test_as_of"]),
+                horizon_days=t["horizon_days"],
+                calibration_share=t["calibration_share"],
+            ),
+            model_params=d["model_params"],
+            calibration=d["calibration"],
+            feature_spec=d["feature_spec"],
+            random_state=d["random_state"],
+        )

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskstrat.model import (
+    CalibratedRiskModel,
+    CohortSettings,
+    ModelDesign,
+    RiskModel,
+    TemporalDesign,
+    load_model,
+    log_training_run,
+)
+
+
+@pytest.fixture
+def fitted():
+    rng = np.random.default_rng(0)
+    n = 4_000
+    X = pd.DataFrame(
+        {
+            "patient_id": [f"p{i:07d}" for i in range(n)],
+            "age": rng.integers(18, 100, n),
+            "sex": rng.choice(["female", "male"], n),
+            "em_12m": rng.poisson(0.2, n),
+        }
+    )
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X.age - 85) / 6 - X.em_12m))).astype(int)
+    base = RiskModel(max_trees=80, random_state=0).fit(X[:3000], y[:3000])
+    model = CalibratedRiskModel(base, method="isotonic").fit(X[3000:], y[3000:])
+    design = ModelDesign(
+        cohort=CohortSettings(),
+        temporal=TemporalDesign(
+            train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 4, 1)
+        ),
+        model_params=base.get_params(),
+    )
+    return model, X, design
+
+
+def test_log_register_and_load_by_alias_scores_identically(tmp_path, fitted):
+    model, X, design = fitted
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    out = log_training_run(
+        model,
+        X_schema=X,
+        design_json=design.to_json(),
+        metrics={"auroc": 0.8},
+        tables={"overall": pd.DataFrame({"metric": ["auroc"], "estimate": [0.8]})},
+        register="emergency-risk",
+        tracking_uri=uri,
+    )
+    assert out["version"] == "1"
+    loaded = load_model("emergency-risk@champion", tracking_uri=uri)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.version == "1"
+    assert loaded.feature_schema["columns"][0] == {"name": "age", "dtype": "int64"}
+    again = load_model("emergency-risk/1", tracking_uri=uri)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+    # Artefacts live beside the store, are readable, and hold no patient rows.
+    files = sorted(p for p in (tmp_path / "mlruns").rglob("*") if p.is_file())
+    names = {p.name for p in files}
+    assert {
+        "model.lgb",
+        "model.json",
+        "model_design.json",
+        "feature_schema.json",
+        "feature_importance.csv",
+        "overall.csv",
+    } <= names
+    assert not any(p.suffix in {".pkl", ".pickle", ".skops"} for p in files)
+    for p in files:
+        text = p.read_bytes().decode("utf-8", errors="ignore")
+        assert "p000" not in text, f"patient id in {p}"
+    assert (
+        ModelDesign.from_json(
+            next(p for p in files if p.name == "model_design.json").read_text()
+        )
+        == design
+    )
+
+
+def test_bad_reference_is_explained(tmp_path):
+    with pytest.raises(ValueError, match="NAME@ALIAS or NAME/VERSION"):
+        load_model("just-a-name", tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+
+
+def test_temporal_design_refuses_overlapping_label_windows():
+    with pytest.raises(ValueError, match="must be at least horizon_days=365 later"):
+        TemporalDesign(
+            train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 1, 1)
+        )
+
+
+def test_design_round_trips_json(fitted):
+    _, _, design = fitted
+    assert ModelDesign.from_json(design.to_json()) == design
+
+
+def test_default_store_is_under_models(tmp_path, monkeypatch):
+    from riskstrat.model import default_tracking_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert (
+        default_tracking_uri()
+        == f"sqlite:///{Path(tmp_path).resolve() / 'models' / 'mlflow.db'}"
+    )
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert default_tracking_uri() == "http://127.0.0.1:5000"
