@@ -255,6 +255,6 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
         model=model,
         name=name,
         version=str(mv.version),
-        run_id=mv.run_id,
+        run_id=str(mv.run_id),
         feature_schema=payload["feature_schema"],
     )
