@@ -8,6 +8,8 @@ contract to ``rejects`` (with file, row, column, rule and value) and returns a
 :class:`Tables` object whose counts always reconcile: read = accepted + rejected.
 """
 
+from riskstrat.sources._loader import RULES, load_tables
+from riskstrat.sources._parse import normalise_icd10
 from riskstrat.sources._schema import (
     CONTRACT,
     DRUG_CODE_SYSTEMS,
@@ -25,9 +27,12 @@ __all__ = [
     "DRUG_CODE_SYSTEMS",
     "REJECTS_SCHEMA",
     "RESIDENCE_TYPES",
+    "RULES",
     "SEXES",
     "TABLE_NAMES",
     "Column",
     "TableSchema",
     "Tables",
+    "load_tables",
+    "normalise_icd10",
 ]

@@ -1,0 +1,487 @@
+"""``load_tables``: read canonical files, validate them at the edge, keep rejects.
+
+Rules, in the priority order used to name the one rule recorded per rejected row:
+
+1. ``missing_required`` - empty value in a column that must not be empty
+2. ``unparseable`` - a date, boolean, integer or time that cannot be read
+   (including impossible calendar dates such as 2023-02-30)
+3. ``not_allowed`` - a value outside the column's allowed values
+4. ``out_of_range`` - an integer outside its bounds (deprivation decile 1-10)
+5. ``impossible_date`` - before 1900-01-01; a birth date after the extract date;
+   an event dated before the patient's birth
+6. ``end_before_start`` - discharge before admission, end before start or
+   enrolment, deregistration before registration, death before birth
+7. ``after_extract_date`` - any date later than ``extract_date``
+8. ``duplicate_patient_id`` - every row of a patient id listed more than once
+9. ``unknown_patient`` - an event whose patient is not among accepted patients
+10. ``after_death`` - an event dated after the patient's death (same day is fine)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskstrat.exceptions import DataQualityWarning, SchemaError
+from riskstrat.sources._parse import as_text, parse_column, read_raw
+from riskstrat.sources._schema import (
+    CONTRACT,
+    DRUG_CODE_SYSTEMS,
+    EARLIEST_DATE,
+    REJECTS_SCHEMA,
+    Column,
+    TableSchema,
+)
+from riskstrat.sources._tables import COUNTS_SCHEMA, TABLE_NAMES, Tables
+
+__all__ = ["RULES", "load_tables"]
+
+logger = logging.getLogger(__name__)
+
+RULES: tuple[str, ...] = (
+    "missing_required",
+    "unparseable",
+    "not_allowed",
+    "out_of_range",
+    "impossible_date",
+    "end_before_start",
+    "after_extract_date",
+    "duplicate_patient_id",
+    "unknown_patient",
+    "after_death",
+)
+
+_PAIRS = {  # (start, end) columns checked by end_before_start
+    "patients": [
+        ("registration_date", "deregistration_date"),
+        ("birth_date", "death_date"),
+    ],
+    "admissions": [("admission_date", "discharge_date")],
+    "residences": [("start_date", "end_date")],
+    "enrolments": [("enrol_date", "end_date")],
+}
+
+
+class _Verdict:
+    """First failing rule, column and raw value of each row of one table."""
+
+    def __init__(self, n: int, raw: pa.Table) -> None:
+        self.rule = np.full(n, None, dtype=object)
+        self.column = np.full(n, None, dtype=object)
+        self.raw = raw
+
+    def flag(self, mask: np.ndarray, rule: str, column: str | None) -> None:
+        new = mask & (self.rule == None)  # noqa: E711 - elementwise on object array
+        self.rule[new] = rule
+        self.column[new] = column
+
+    @property
+    def rejected(self) -> np.ndarray:
+        return self.rule != None  # noqa: E711
+
+
+def _find_file(folder: Path, name: str) -> Path | None:
+    found = [
+        p for p in (folder / f"{name}.csv", folder / f"{name}.parquet") if p.exists()
+    ]
+    if len(found) > 1:
+        raise SchemaError(
+            f"{folder}: both {found[0].name} and {found[1].name} exist; keep one so "
+            "it is clear which is the source."
+        )
+    return found[0] if found else None
+
+
+def _check_columns(schema: TableSchema, raw: pa.Table, file: str) -> None:
+    found = list(raw.column_names)
+    required = list(schema.required_columns)
+    if (
+        schema.name == "patients"
+        and "birth_date" not in found
+        and "year_of_birth" in found
+    ):
+        required.remove("birth_date")
+    missing = [c for c in required if c not in found]
+    if missing:
+        hints = []
+        for c in missing:
+            close = difflib.get_close_matches(c, found, n=1)
+            if close:
+                hints.append(f"{c!r} (did you mean {close[0]!r}?)")
+        extra = f" Near misses: {', '.join(hints)}." if hints else ""
+        raise SchemaError(
+            f"{file}: the {schema.name} table lacks required column(s) {missing}.\n"
+            f"expected (required): {required}\n"
+            f"found:               {found}.{extra}"
+        )
+
+
+def _mask(arr) -> np.ndarray:
+    return np.asarray(
+        pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
+
+
+def _validate_table(
+    schema: TableSchema,
+    raw: pa.Table,
+    file: str,
+    *,
+    extract_date: dt.date | None,
+    drug_code_system: str,
+    patients: pa.Table | None,
+) -> tuple[pa.Table, _Verdict]:
+    n = raw.num_rows
+    v = _Verdict(n, raw)
+    cols: dict[str, pa.Array] = {}
+    bad: dict[str, np.ndarray] = {}
+    for col in schema.columns:
+        if col.name in raw.column_names:
+            cols[col.name], bad[col.name] = parse_column(raw[col.name], col)
+        elif schema.name == "patients" and col.name == "birth_date":
+            cols[col.name], bad[col.name] = _year_of_birth(raw["year_of_birth"])
+        elif schema.name == "prescriptions" and col.name == "drug_code_system":
+            cols[col.name] = pa.array([drug_code_system] * n, type=pa.string())
+            bad[col.name] = np.zeros(n, dtype=bool)
+        else:
+            cols[col.name] = pa.nulls(n, type=col.arrow_type)
+            bad[col.name] = np.zeros(n, dtype=bool)
+    # 1. missing_required  2. unparseable  3. not_allowed  4. out_of_range
+    for col in schema.columns:
+        if not col.nullable:
+            v.flag(
+                _mask(pc.is_null(cols[col.name])) & ~bad[col.name],
+                "missing_required",
+                col.name,
+            )
+    for col in schema.columns:
+        v.flag(bad[col.name], "unparseable", col.name)
+    for col in schema.columns:
+        if col.allowed is not None:
+            arr = cols[col.name]
+            v.flag(
+                _mask(
+                    pc.and_(
+                        pc.is_valid(arr),
+                        pc.invert(pc.is_in(arr, value_set=pa.array(col.allowed))),
+                    )
+                ),
+                "not_allowed",
+                col.name,
+            )
+    for col in schema.columns:
+        if col.dtype == "int" and (
+            col.min_value is not None or col.max_value is not None
+        ):
+            arr = cols[col.name]
+            out = pc.or_(pc.less(arr, col.min_value), pc.greater(arr, col.max_value))
+            v.flag(_mask(out), "out_of_range", col.name)
+    # 5. impossible_date
+    date_cols = [c.name for c in schema.columns if c.dtype == "date"]
+    for name in date_cols:
+        v.flag(
+            _mask(pc.less(cols[name], pa.scalar(EARLIEST_DATE, pa.date32()))),
+            "impossible_date",
+            name,
+        )
+    if schema.name == "patients" and extract_date is not None:
+        v.flag(
+            _mask(pc.greater(cols["birth_date"], pa.scalar(extract_date, pa.date32()))),
+            "impossible_date",
+            "birth_date",
+        )
+    idx = None
+    if patients is not None:
+        idx = pc.index_in(cols["patient_id"], value_set=patients["patient_id"])
+        birth = pc.take(patients["birth_date"], idx)
+        if schema.event_date is not None:
+            v.flag(
+                _mask(pc.less(cols[schema.event_date], birth)),
+                "impossible_date",
+                schema.event_date,
+            )
+    # 6. end_before_start
+    for start, end in _PAIRS.get(schema.name, []):
+        v.flag(_mask(pc.less(cols[end], cols[start])), "end_before_start", end)
+    # 7. after_extract_date
+    if extract_date is not None:
+        limit = pa.scalar(extract_date, pa.date32())
+        for name in date_cols:
+            v.flag(_mask(pc.greater(cols[name], limit)), "after_extract_date", name)
+    # 8. duplicate_patient_id
+    if schema.name == "patients":
+        counts = pc.value_counts(cols["patient_id"])
+        dup_ids = pc.filter(
+            counts.field("values"), pc.greater(counts.field("counts"), 1)
+        )
+        v.flag(
+            _mask(pc.is_in(cols["patient_id"], value_set=dup_ids)),
+            "duplicate_patient_id",
+            "patient_id",
+        )
+    # 9. unknown_patient  10. after_death
+    if patients is not None and idx is not None:
+        v.flag(_mask(pc.is_null(idx)), "unknown_patient", "patient_id")
+        if schema.event_date is not None:
+            death = pc.take(patients["death_date"], idx)
+            v.flag(
+                _mask(pc.greater(cols[schema.event_date], death)),
+                "after_death",
+                schema.event_date,
+            )
+    keep = pa.array(~v.rejected)
+    accepted = pa.table(
+        {c.name: pc.filter(cols[c.name], keep) for c in schema.columns},
+        schema=schema.arrow_schema(),
+    )
+    return accepted, v
+
+
+_YEAR = Column(name="year_of_birth", dtype="int", min_value=1850, max_value=2200)
+
+
+def _year_of_birth(raw) -> tuple[pa.Array, np.ndarray]:
+    """Birth date from a year of birth: 1 July of that year (mid-year)."""
+    year, bad = parse_column(raw, _YEAR)
+    bad = bad | _mask(pc.or_(pc.less(year, 1000), pc.greater(year, 9999)))
+    year = pc.if_else(pa.array(bad), None, year)
+    text = pc.binary_join_element_wise(year.cast(pa.string()), "07-01", "-")
+    birth = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    return birth.cast(pa.date32()), bad
+
+
+def _rejects(name: str, file: str, v: _Verdict) -> pa.Table:
+    rows = np.flatnonzero(v.rejected)
+    if rows.size == 0:
+        return REJECTS_SCHEMA.empty_table()
+    take = pa.array(rows)
+    pid = (
+        as_text(v.raw["patient_id"]).take(take).to_pylist()
+        if "patient_id" in v.raw.column_names
+        else [None] * rows.size
+    )
+    columns = v.column[rows]
+    rules = v.rule[rows]
+    values: list[str | None] = [None] * rows.size
+    for col in set(columns.tolist()) - {None}:
+        sel = np.flatnonzero(columns == col)
+        src = (
+            col
+            if col in v.raw.column_names
+            else (
+                "year_of_birth"
+                if col == "birth_date" and "year_of_birth" in v.raw.column_names
+                else None
+            )
+        )
+        if src is None:
+            continue
+        text = as_text(v.raw[src]).take(pa.array(rows[sel])).to_pylist()
+        for i, t in zip(sel, text, strict=True):
+            values[i] = t
+    messages = [
+        f"{file} row {r + 1}: {_DESCRIBE[rule].format(column=col, value=val)}"
+        + (f" (patient {p})" if p else "")
+        for r, rule, col, val, p in zip(rows, rules, columns, values, pid, strict=True)
+    ]
+    return pa.table(
+        {
+            "table": [name] * rows.size,
+            "source_file": [file] * rows.size,
+            "row": (rows + 1).astype(np.int64),
+            "patient_id": pid,
+            "column": columns.tolist(),
+            "rule": rules.tolist(),
+            "value": values,
+            "message": messages,
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+_DESCRIBE = {
+    "missing_required": "{column} is empty but required",
+    "unparseable": "{column} = {value!r} cannot be read as the contract's type",
+    "not_allowed": "{column} = {value!r} is not an allowed value",
+    "out_of_range": "{column} = {value!r} is out of range",
+    "impossible_date": "{column} = {value!r} is an impossible date (before 1900, "
+    "after the extract, or before the patient's birth)",
+    "end_before_start": "{column} = {value!r} is before the start of the same row",
+    "after_extract_date": "{column} = {value!r} is after the extract date",
+    "duplicate_patient_id": "patient_id {value!r} appears more than once; every "
+    "copy is rejected",
+    "unknown_patient": "patient_id {value!r} is not an accepted patient",
+    "after_death": "{column} = {value!r} is after the patient's death",
+}
+
+
+def load_tables(
+    path: str | os.PathLike[str],
+    *,
+    extract_date: dt.date | None = None,
+    drug_code_system: str = "bnf",
+) -> Tables:
+    """Read a folder of canonical tables, validate them, and keep every rejected row.
+
+    Each canonical table is ``<name>.csv`` (UTF-8, with or without BOM, LF or
+    CRLF) or ``<name>.parquet``. Headers are matched ignoring case and
+    surrounding spaces; extra columns are dropped (logged). ``patients`` may give
+    ``year_of_birth`` instead of ``birth_date`` (1 July of that year is used).
+    Rows that break the contract go to ``Tables.rejects`` with the file, the row
+    number (1-based, header not counted), column, rule and raw value; for every
+    table read = accepted + rejected (``Tables.counts``). See the module notes
+    for the rules and their priority.
+
+    Parameters
+    ----------
+    path : path-like
+        The folder.
+    extract_date : datetime.date, optional
+        When the data were extracted; rows dated later are rejected.
+    drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, default="bnf"
+        Coding system of ``prescriptions.drug_code`` when the file has no
+        ``drug_code_system`` column.
+
+    Returns
+    -------
+    Tables
+
+    Raises
+    ------
+    SchemaError
+        A required table (patients, admissions) or a required column is missing,
+        a required file is empty (0 bytes), a header is duplicated, or a table
+        is given both as CSV and Parquet. Nothing is returned.
+    FileNotFoundError, NotADirectoryError
+        ``path`` is not a folder.
+
+    Warns
+    -----
+    DataQualityWarning
+        Once per table with rejected rows, and for an empty optional file.
+    """
+    folder = Path(path)
+    if not folder.exists():
+        raise FileNotFoundError(f"No such folder: {folder}")
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder of canonical tables.")
+    if drug_code_system not in DRUG_CODE_SYSTEMS:
+        raise ValueError(
+            "The `drug_code_system` parameter of load_tables must be one of "
+            f"{list(DRUG_CODE_SYSTEMS)}. Got {drug_code_system!r} instead."
+        )
+    if extract_date is not None and (
+        not isinstance(extract_date, dt.date) or isinstance(extract_date, dt.datetime)
+    ):
+        raise TypeError(
+            f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
+        )
+    raws: dict[str, tuple[pa.Table, str]] = {}
+    absent: list[str] = []
+    for name in TABLE_NAMES:
+        schema = CONTRACT[name]
+        file = _find_file(folder, name)
+        if file is None:
+            if schema.required:
+                present = sorted(
+                    p.name for p in folder.iterdir() if not p.name.startswith(".")
+                )
+                raise SchemaError(
+                    f"{folder}: the required {name} table is missing (expected "
+                    f"{name}.csv or {name}.parquet). Found: {present}."
+                )
+            absent.append(name)
+            continue
+        if file.stat().st_size == 0:
+            if schema.required:
+                raise SchemaError(
+                    f"{file.name} is empty (0 bytes); {name} is required."
+                )
+            warnings.warn(
+                f"{file.name} is empty (0 bytes); treating {name} as absent.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+            absent.append(name)
+            continue
+        raw = read_raw(file)
+        _check_columns(schema, raw, file.name)
+        extra = sorted(set(raw.column_names) - set(schema.names) - {"year_of_birth"})
+        if extra:
+            logger.info(
+                "%s: ignoring columns not in the contract: %s", file.name, extra
+            )
+        raws[name] = (raw, file.name)
+
+    out: dict[str, pa.Table] = {}
+    rejects: list[pa.Table] = []
+    counts: list[dict] = []
+    patients = None
+    for name in TABLE_NAMES:
+        schema = CONTRACT[name]
+        if name not in raws:
+            out[name] = schema.empty()
+            counts.append(
+                {
+                    "table": name,
+                    "source_file": None,
+                    "read": 0,
+                    "accepted": 0,
+                    "rejected": 0,
+                }
+            )
+            continue
+        raw, file = raws[name]
+        accepted, verdict = _validate_table(
+            schema,
+            raw,
+            file,
+            extract_date=extract_date,
+            drug_code_system=drug_code_system,
+            patients=patients,
+        )
+        if name == "patients":
+            patients = accepted
+        out[name] = accepted
+        rej = _rejects(name, file, verdict)
+        rejects.append(rej)
+        counts.append(
+            {
+                "table": name,
+                "source_file": file,
+                "read": raw.num_rows,
+                "accepted": accepted.num_rows,
+                "rejected": rej.num_rows,
+            }
+        )
+        logger.info(
+            "%s: read %d, accepted %d, rejected %d",
+            file,
+            raw.num_rows,
+            accepted.num_rows,
+            rej.num_rows,
+        )
+        if rej.num_rows:
+            first = rej.slice(0, 1).to_pylist()[0]
+            by_rule = sorted(set(rej["rule"].to_pylist()), key=RULES.index)
+            warnings.warn(
+                f"{file}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
+                f"first: {first['message']}. See Tables.rejects.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+    return Tables(
+        **out,
+        rejects=pa.concat_tables(rejects) if rejects else REJECTS_SCHEMA.empty_table(),
+        counts=pa.Table.from_pylist(counts, schema=COUNTS_SCHEMA),
+        absent=tuple(absent),
+        extract_date=extract_date,
+    )

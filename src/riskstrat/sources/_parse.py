@@ -1,0 +1,194 @@
+"""Read one canonical file and parse its columns to the contract's types, vectorised.
+
+Every parser takes the raw column (CSV: strings; Parquet: native types or
+strings) and returns ``(typed, bad)``: the typed Arrow array (null where the
+value is empty or could not be parsed) and a boolean mask of values that were
+present but unparseable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from riskstrat.exceptions import SchemaError
+from riskstrat.sources._schema import Column
+
+__all__: list[str] = []
+
+#: Accepted abbreviations of enumerated values (after lower-casing).
+SYNONYMS: dict[str, dict[str, str]] = {
+    "sex": {"f": "female", "m": "male", "o": "other", "u": "unknown"},
+}
+_TRUE = ["true", "t", "yes", "y", "1"]
+_FALSE = ["false", "f", "no", "n", "0"]
+_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+_INT_RE = r"^[+-]?\d+$"
+_TIME_RE = r"^\d{1,2}:\d{2}(:\d{2})?$"
+
+
+def normalise_name(name: str) -> str:
+    """Header as matched against the contract: BOM and spaces stripped, lower case."""
+    return name.replace("\ufeff", "").strip().lower()
+
+
+def read_raw(path: Path) -> pa.Table:
+    """Read a CSV (every column as text) or Parquet file with normalised headers."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+    else:
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            header_line = fh.readline()
+        header = next(csv.reader(io.StringIO(header_line)), [])
+        if not header:
+            return pa.table({})
+        names = [h.replace("\ufeff", "") for h in header]
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+            ),
+        )
+    normalised = [normalise_name(n) for n in table.column_names]
+    dupes = sorted({n for n in normalised if normalised.count(n) > 1})
+    if dupes:
+        raise SchemaError(
+            f"{path.name}: column(s) {dupes} appear more than once (headers are "
+            "matched ignoring case and surrounding spaces)."
+        )
+    return table.rename_columns(normalised)
+
+
+def as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Trimmed text of any column; empty strings become null."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        joined = pc.binary_join(arr.cast(pa.list_(pa.string())), "|")
+        return pc.if_else(pc.equal(joined, ""), None, joined)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.string())
+    arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+
+
+def _mask(arr: pa.Array) -> np.ndarray:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def parse_column(
+    raw: pa.ChunkedArray | pa.Array, column: Column
+) -> tuple[pa.Array, np.ndarray]:
+    """Parse ``raw`` to ``column.arrow_type``; return the array and the bad mask."""
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    t = raw.type
+    if column.dtype == "date":
+        if pa.types.is_date(t):
+            return raw.cast(pa.date32()), np.zeros(len(raw), dtype=bool)
+        if pa.types.is_timestamp(t):
+            return raw.cast(pa.timestamp("s")).cast(pa.date32()), np.zeros(
+                len(raw), dtype=bool
+            )
+        text = as_text(raw)
+        shaped = pc.match_substring_regex(text, _DATE_RE)
+        stamp = pc.strptime(
+            pc.if_else(shaped, text, None),
+            format="%Y-%m-%d",
+            unit="s",
+            error_is_null=True,
+        )
+        # strptime rolls impossible days over (2023-02-30 -> 2023-03-02): a date
+        # is valid only if it formats back to the text it came from.
+        exact = pc.equal(pc.strftime(stamp, format="%Y-%m-%d"), text)
+        parsed = pc.if_else(exact, stamp, None).cast(pa.date32())
+        return parsed, _mask(pc.and_(pc.is_valid(text), pc.is_null(parsed)))
+    if column.dtype == "bool":
+        if pa.types.is_boolean(t):
+            return raw, np.zeros(len(raw), dtype=bool)
+        text = pc.utf8_lower(as_text(raw))
+        is_true = pc.is_in(text, value_set=pa.array(_TRUE))
+        is_false = pc.is_in(text, value_set=pa.array(_FALSE))
+        known = pc.or_(is_true, is_false)
+        parsed = pc.if_else(known, is_true, pa.scalar(None, pa.bool_()))
+        return parsed, _mask(pc.and_(pc.is_valid(text), pc.invert(known)))
+    if column.dtype == "int":
+        if pa.types.is_integer(t):
+            return raw.cast(pa.int32()), np.zeros(len(raw), dtype=bool)
+        if pa.types.is_floating(t):
+            whole = pc.equal(pc.floor(raw), raw)
+            ok = pc.and_(whole, pc.less(pc.abs(raw), 2**31))
+            parsed = pc.if_else(ok, raw, None).cast(pa.int32())
+            return parsed, _mask(pc.and_(pc.is_valid(raw), pc.invert(ok)))
+        text = as_text(raw)
+        ok = pc.and_(
+            pc.match_substring_regex(text, _INT_RE),
+            pc.less(pc.utf8_length(text), 10),
+        )
+        parsed = pc.if_else(ok, text, None).cast(pa.int64()).cast(pa.int32())
+        return parsed, _mask(pc.and_(pc.is_valid(text), pc.invert(ok.fill_null(False))))
+    if column.dtype == "time":
+        if pa.types.is_time(t):
+            return raw.cast(pa.time32("s")), np.zeros(len(raw), dtype=bool)
+        text = as_text(raw)
+        shaped = pc.match_substring_regex(text, _TIME_RE).fill_null(False)
+        parts = pc.split_pattern(pc.if_else(shaped, text, None), ":")
+        h = pc.list_element(parts, 0).cast(pa.int32())
+        m = pc.list_element(parts, 1).cast(pa.int32())
+        has_s = pc.greater(pc.list_value_length(parts), 2).fill_null(False)
+        s = pc.if_else(has_s, pc.list_element(pc.if_else(has_s, parts, None), 2), "0")
+        s = s.cast(pa.int32())
+        ok = pc.and_(pc.and_(pc.less(h, 24), pc.less(m, 60)), pc.less(s, 60))
+        ok = ok.fill_null(False)
+        secs = pc.add(pc.add(pc.multiply(h, 3600), pc.multiply(m, 60)), s)
+        parsed = pc.if_else(ok, secs, None).cast(pa.int32()).cast(pa.time32("s"))
+        return parsed, _mask(pc.and_(pc.is_valid(text), pc.invert(ok)))
+    if column.dtype == "list<string>":
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            flat = normalise_icd10(pc.list_flatten(raw.cast(pa.list_(pa.string()))))
+            offsets = raw.cast(pa.list_(pa.string())).offsets
+            out = pa.ListArray.from_arrays(offsets, flat, mask=pc.is_null(raw))
+            return out, np.zeros(len(raw), dtype=bool)
+        text = as_text(raw)
+        pieces = pc.split_pattern_regex(pc.fill_null(text, ""), r"[|;]")
+        flat = normalise_icd10(pc.list_flatten(pieces))
+        keep = pc.is_valid(flat)
+        # Drop empty pieces ("A|", "||") by rebuilding offsets from kept counts.
+        parent = pc.list_parent_indices(pieces)
+        kept_parent = pc.filter(parent, keep).to_numpy(zero_copy_only=False)
+        counts = np.bincount(kept_parent, minlength=len(pieces)).astype(np.int32)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        out = pa.ListArray.from_arrays(pa.array(offsets), pc.filter(flat, keep))
+        return out, np.zeros(len(raw), dtype=bool)
+    # string
+    text = as_text(raw)
+    if column.allowed is not None:
+        text = pc.utf8_lower(text)
+        for short, full in SYNONYMS.get(column.name, {}).items():
+            text = pc.if_else(pc.equal(text, short), full, text)
+    if column.name == "primary_diagnosis":
+        text = normalise_icd10(text)
+    return text, np.zeros(len(raw), dtype=bool)
+
+
+def normalise_icd10(codes: pa.Array) -> pa.Array:
+    """Upper case, no dot, no spaces (``k59.0`` -> ``K590``); empty -> null.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> normalise_icd10(pa.array(["k59.0", " E86 ", "", None])).to_pylist()
+    ['K590', 'E86', None, None]
+    """
+    text = pc.utf8_upper(pc.replace_substring(as_text(codes), ".", ""))
+    text = pc.replace_substring(text, " ", "")
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
