@@ -439,11 +439,11 @@ def load_tables(
                 }
             )
             continue
-        raw, file = raws[name]
+        raw, file_name = raws[name]
         accepted, verdict = _validate_table(
             schema,
             raw,
-            file,
+            file_name,
             extract_date=extract_date,
             drug_code_system=drug_code_system,
             patients=patients,
@@ -451,12 +451,12 @@ def load_tables(
         if name == "patients":
             patients = accepted
         out[name] = accepted
-        rej = _rejects(name, file, verdict)
+        rej = _rejects(name, file_name, verdict)
         rejects.append(rej)
         counts.append(
             {
                 "table": name,
-                "source_file": file,
+                "source_file": file_name,
                 "read": raw.num_rows,
                 "accepted": accepted.num_rows,
                 "rejected": rej.num_rows,
@@ -464,7 +464,7 @@ def load_tables(
         )
         logger.info(
             "%s: read %d, accepted %d, rejected %d",
-            file,
+            file_name,
             raw.num_rows,
             accepted.num_rows,
             rej.num_rows,
@@ -473,7 +473,7 @@ def load_tables(
             first = rej.slice(0, 1).to_pylist()[0]
             by_rule = sorted(set(rej["rule"].to_pylist()), key=RULES.index)
             warnings.warn(
-                f"{file}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
+                f"{file_name}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
                 f"first: {first['message']}. See Tables.rejects.",
                 DataQualityWarning,
                 stacklevel=2,
