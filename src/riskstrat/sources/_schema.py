@@ -245,7 +245,7 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                 Column(
                     name="secondary_diagnoses",
                     dtype="list<string>",
-                    description="ICD-10 codes; in CSV separated by `|` or `;`.",
+                    description="ICD-10 codes; in CSV separated by a pipe or a semicolon.",
                 ),
                 Column(
                     name="admission_time",
