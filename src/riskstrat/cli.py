@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table as RichTable
 
-from riskstrat.exceptions import SchemaError
+from riskstrat.exceptions import DataQualityWarning, SchemaError
 
 app = typer.Typer(
     name="riskstrat",
@@ -51,6 +52,15 @@ def _configure(
         force=True,
     )
     logging.captureWarnings(True)
+
+
+def _load(data: Path, *, extract_date: dt.date | None):
+    """load_tables with data-quality warnings sent to the log, not raised."""
+    from riskstrat.sources import load_tables
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DataQualityWarning)
+        return load_tables(data, extract_date=extract_date)
 
 
 def _parse_date(value: str, option: str) -> dt.date:
@@ -141,13 +151,11 @@ def validate(
     """Validate a folder of canonical tables: counts per table, rejects written out."""
     import pyarrow.csv as pacsv
 
-    from riskstrat.sources import load_tables
-
     extract = (
         None if extract_date is None else _parse_date(extract_date, "--extract-date")
     )
     try:
-        tables = load_tables(data, extract_date=extract)
+        tables = _load(data, extract_date=extract)
     except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
@@ -177,14 +185,13 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
     """Run everything that exists on a synthetic population and say where it went."""
-    from riskstrat.sources import load_tables
     from riskstrat.synth import make_population
 
     source = out / "source"
     pop = make_population(patients, random_state=seed)
     pop.write(source)
     console.print(f"1. generated {patients:,} people into [bold]{source}[/]")
-    tables = load_tables(source, extract_date=pop.truth.end)
+    tables = _load(source, extract_date=pop.truth.end)
     console.print(_counts_table(tables, "2. validated"))
     rejects = out / "rejects.csv"
     import pyarrow.csv as pacsv

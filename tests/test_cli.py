@@ -1,0 +1,71 @@
+"""The command line: synth, validate, demo (run in-process with Typer's runner)."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.csv as pacsv
+from _support.canonical import VALID, write_folder
+from typer.testing import CliRunner
+
+from riskstrat.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for cmd in ("synth", "validate", "demo"):
+        assert cmd in result.output
+
+
+def test_synth_then_validate(tmp_path):
+    out = tmp_path / "pop"
+    r = runner.invoke(app, ["synth", "--patients", "300", "--out", str(out), "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert (out / "patients.parquet").exists()
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["random_state"] == 3 and truth["n_patients"] == 300
+    rejects = tmp_path / "rejects.csv"
+    r = runner.invoke(app, ["validate", str(out), "--rejects", str(rejects)])
+    assert r.exit_code == 0, r.output
+    assert "patients" in r.output and "accepted" in r.output
+    assert pacsv.read_csv(rejects).num_rows == 0
+
+
+def test_validate_reports_rejects_and_can_fail_on_them(tmp_path):
+    files = dict(VALID)
+    files["admissions"] = VALID["admissions"] + "p404,2021-02-01,2021-02-02,true,,,\n"
+    folder = write_folder(tmp_path / "d", files)
+    rejects = tmp_path / "r.csv"
+    r = runner.invoke(app, ["validate", str(folder), "--rejects", str(rejects)])
+    assert r.exit_code == 0, r.output
+    assert "admissions: 1 rows rejected by unknown_patient" in r.output
+    rows = pacsv.read_csv(rejects).to_pylist()
+    assert rows[0]["rule"] == "unknown_patient" and rows[0]["row"] == 4
+    r = runner.invoke(
+        app, ["validate", str(folder), "--rejects", str(rejects), "--fail-on-rejects"]
+    )
+    assert r.exit_code == 1
+
+
+def test_validate_schema_error_exits_2_with_the_reason(tmp_path):
+    files = {k: v for k, v in VALID.items() if k != "patients"}
+    folder = write_folder(tmp_path / "d", files)
+    r = runner.invoke(app, ["validate", str(folder), "--rejects", str(tmp_path / "r.csv")])
+    assert r.exit_code == 2
+    assert "required patients table is missing" in r.output
+
+
+def test_bad_date_option_is_explained(tmp_path):
+    r = runner.invoke(app, ["synth", "--out", str(tmp_path), "--start", "01/04/2020"])
+    assert r.exit_code != 0
+    assert "YYYY-MM-DD" in r.output
+
+
+def test_demo_runs_and_says_where_outputs_are(tmp_path):
+    r = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "400"])
+    assert r.exit_code == 0, r.output
+    assert "Outputs:" in r.output
+    assert (tmp_path / "demo" / "source" / "truth.json").exists()
