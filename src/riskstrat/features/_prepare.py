@@ -1,0 +1,81 @@
+"""Engine-neutral inputs for the feature SQL, derived from the canonical tables.
+
+Both engines receive exactly these tables, so the SQL never needs engine-specific
+list or time functions: diagnoses are exploded to one row per code, the hour of
+admission is an integer, and the BNF chapter is a column.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskstrat.features._comorbidity import code_map
+
+__all__: list[str] = []
+
+
+def prepare(tables) -> dict[str, pa.Table]:
+    """The tables the feature SQL reads (names are the SQL view names)."""
+    adm = tables.admissions
+    hour = pc.divide(adm["admission_time"].cast(pa.int32()), 3600)
+    admissions = pa.table(
+        {
+            "patient_id": adm["patient_id"],
+            "admission_date": adm["admission_date"],
+            "discharge_date": adm["discharge_date"],
+            "emergency": adm["emergency"],
+            "admission_hour": hour.cast(pa.int32()),
+        }
+    )
+    # Diagnoses: primary and every secondary code, one row each.
+    n = adm.num_rows
+    sec = (
+        adm["secondary_diagnoses"].combine_chunks()
+        if n
+        else pa.array([], pa.list_(pa.string()))
+    )
+    parent = pc.list_parent_indices(sec) if n else pa.array([], pa.int64())
+    flat = pc.list_flatten(sec) if n else pa.array([], pa.string())
+    idx = pa.concat_arrays([pa.array(range(n), pa.int64()), parent.cast(pa.int64())])
+    codes = pa.concat_arrays(
+        [
+            adm["primary_diagnosis"].combine_chunks().cast(pa.string()),
+            flat.cast(pa.string()),
+        ]
+    )
+    keep = pc.is_valid(codes)
+    idx, codes = pc.filter(idx, keep), pc.filter(codes, keep)
+    diagnoses = pa.table(
+        {
+            "patient_id": pc.take(adm["patient_id"], idx),
+            "admission_date": pc.take(adm["admission_date"], idx),
+            "code": codes,
+            "code3": pc.utf8_slice_codeunits(codes, 0, 3),
+            "code4": pc.utf8_slice_codeunits(codes, 0, 4),
+        }
+    )
+    rx = tables.prescriptions
+    is_bnf = pc.equal(rx["drug_code_system"], "bnf")
+    chapter = pc.if_else(
+        is_bnf,
+        pc.utf8_slice_codeunits(rx["drug_code"], 0, 2),
+        pa.scalar(None, pa.string()),
+    )
+    prescriptions = pa.table(
+        {
+            "patient_id": rx["patient_id"],
+            "issue_date": rx["issue_date"],
+            "drug_code": rx["drug_code"],
+            "bnf_chapter": chapter,
+        }
+    )
+    return {
+        "patients": tables.patients,
+        "admissions": admissions,
+        "diagnoses": diagnoses,
+        "prescriptions": prescriptions,
+        "residences": tables.residences,
+        "nominations": tables.nominations.select(["patient_id", "date"]),
+        "code_map": code_map(),
+    }

@@ -1,0 +1,370 @@
+"""The feature and label definitions, written once as SQL (DuckDB dialect).
+
+Spark runs the same text after ``sqlglot.transpile(..., read="duckdb",
+write="spark")``. Dates are substituted as literals computed in Python, so the
+SQL needs no interval arithmetic. Windows are half-open: ``[as_of - d, as_of)``
+for history, ``[as_of, as_of + horizon)`` for labels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from riskstrat.features._comorbidity import CHARLSON, ELIXHAUSER
+from riskstrat.features._spec import FeatureSpec
+
+__all__: list[str] = []
+
+BNF_CHAPTERS = tuple(f"{k:02d}" for k in range(1, 11))
+FRAILTY = (
+    "dehydration",
+    "fall",
+    "constipation",
+    "nausea_vomiting",
+    "urinary_tract_infection",
+)
+# Charlson hierarchy: the milder condition is not counted beside the severer one.
+_CHARLSON_HIERARCHY = {
+    "diabetes_without_complication": "diabetes_with_complication",
+    "mild_liver_disease": "moderate_or_severe_liver_disease",
+    "any_malignancy": "metastatic_solid_tumour",
+}
+RULES = (
+    "rule_frail_admission",
+    "rule_two_admissions",
+    "rule_care_home",
+    "rule_polypharmacy",
+    "rule_nomination",
+)
+
+
+def _d(day: dt.date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _cohort(as_of: dt.date) -> str:
+    a = _d(as_of)
+    m, d = as_of.month, as_of.day
+    return f"""cohort AS (
+    SELECT
+        patient_id, sex, locality, practice_id, deprivation_decile, death_date,
+        year({a}) - year(birth_date) - CASE
+            WHEN month(birth_date) > {m} OR (month(birth_date) = {m} AND day(birth_date) > {d})
+            THEN 1 ELSE 0 END AS age
+    FROM patients
+    WHERE birth_date <= {a}
+      AND (death_date IS NULL OR death_date >= {a})
+      AND (registration_date IS NULL OR registration_date <= {a})
+      AND (deregistration_date IS NULL OR deregistration_date >= {a})
+)"""
+
+
+def feature_schema(spec: FeatureSpec) -> pa.Schema:
+    """Names and Arrow types of the feature table, in order."""
+    f: list[tuple[str, pa.DataType]] = [
+        ("patient_id", pa.string()),
+        ("age", pa.int64()),
+        ("sex", pa.string()),
+        ("locality", pa.string()),
+        ("practice_id", pa.string()),
+        ("deprivation_decile", pa.int64()),
+    ]
+    for w in spec.window_names:
+        f += [(f"em_admissions_{w}", pa.int64()), (f"em_bed_days_{w}", pa.int64())]
+    f += [
+        ("admissions_12m", pa.int64()),
+        ("elective_admissions_12m", pa.int64()),
+        ("unknown_urgency_admissions_12m", pa.int64()),
+        ("days_since_last_discharge", pa.int64()),
+        ("days_since_last_em_admission", pa.int64()),
+        ("in_hospital", pa.bool_()),
+        ("em_out_of_hours_share_24m", pa.float64()),
+    ]
+    f += [(f"frail_{k}_12m", pa.bool_()) for k in FRAILTY] + [
+        ("frail_any_12m", pa.bool_())
+    ]
+    f += [(f"cci_{c}", pa.bool_()) for c in CHARLSON] + [("cci_score", pa.int64())]
+    f += [(f"elix_{c}", pa.bool_()) for c in ELIXHAUSER] + [("elix_count", pa.int64())]
+    f += [("drugs_90d", pa.int64()), ("bnf_chapters_90d", pa.int64())]
+    f += [(f"bnf_ch{c}_90d", pa.int64()) for c in BNF_CHAPTERS]
+    f += [
+        ("residence_type", pa.string()),
+        ("care_home", pa.bool_()),
+        ("nominated_12m", pa.bool_()),
+        ("nominated_ever", pa.bool_()),
+    ]
+    f += [(r, pa.bool_()) for r in RULES]
+    f += [("essex_eligible", pa.bool_()), ("essex_priority", pa.int64())]
+    return pa.schema(f)
+
+
+def label_schema() -> pa.Schema:
+    """Names and Arrow types of the label table."""
+    return pa.schema(
+        [
+            ("patient_id", pa.string()),
+            ("emergency_admission", pa.bool_()),
+            ("emergency_admissions", pa.int64()),
+            ("emergency_bed_days", pa.int64()),
+            ("death", pa.bool_()),
+            ("composite", pa.bool_()),
+        ]
+    )
+
+
+def features_sql(as_of: dt.date, spec: FeatureSpec, absent: frozenset[str]) -> str:
+    """The SELECT that builds one feature row per person in the cohort."""
+    a = _d(as_of)
+
+    def start(days: int) -> str:
+        return _d(as_of - dt.timedelta(days=days))
+
+    bed = f"date_diff('day', admission_date, LEAST(COALESCE(discharge_date, {a}), {a}))"
+    win = []
+    for days, w in zip(spec.windows_days, spec.window_names, strict=True):
+        cond = f"emergency AND admission_date >= {start(days)}"
+        win.append(f"count(*) FILTER (WHERE {cond}) AS em_admissions_{w}")
+        win.append(f"sum(CASE WHEN {cond} THEN {bed} ELSE 0 END) AS em_bed_days_{w}")
+    y1 = start(365)
+    y2 = start(730)
+    adm = f"""adm AS (
+    SELECT patient_id,
+        {", ".join(win)},
+        count(*) FILTER (WHERE admission_date >= {y1}) AS admissions_12m,
+        count(*) FILTER (WHERE NOT emergency AND admission_date >= {y1}) AS elective_admissions_12m,
+        count(*) FILTER (WHERE emergency IS NULL AND admission_date >= {y1}) AS unknown_urgency_admissions_12m,
+        max(CASE WHEN discharge_date < {a} THEN discharge_date END) AS last_discharge,
+        max(CASE WHEN emergency THEN admission_date END) AS last_em_admission,
+        max(CASE WHEN discharge_date IS NULL OR discharge_date >= {a} THEN 1 ELSE 0 END) AS in_hosp,
+        count(*) FILTER (WHERE emergency AND admission_hour IS NOT NULL AND admission_date >= {y2}) AS em_timed_24m,
+        count(*) FILTER (WHERE emergency AND (admission_hour >= 17 OR admission_hour < 8) AND admission_date >= {y2}) AS em_ooh_24m
+    FROM admissions
+    WHERE admission_date < {a}
+    GROUP BY patient_id
+)"""
+    fs = start(spec.frailty_days)
+    frail = f"""frail AS (
+    SELECT patient_id,
+        max(CASE WHEN code3 = 'E86' THEN 1 ELSE 0 END) AS f_dehydration,
+        max(CASE WHEN code3 >= 'W00' AND code3 <= 'W19' THEN 1 ELSE 0 END) AS f_fall,
+        max(CASE WHEN code4 = 'K590' THEN 1 ELSE 0 END) AS f_constipation,
+        max(CASE WHEN code3 = 'R11' THEN 1 ELSE 0 END) AS f_nausea_vomiting,
+        max(CASE WHEN code4 = 'N390' THEN 1 ELSE 0 END) AS f_urinary_tract_infection
+    FROM diagnoses
+    WHERE admission_date >= {fs} AND admission_date < {a}
+    GROUP BY patient_id
+)"""
+    cs = start(spec.comorbidity_days)
+    picks = []
+    for system, conds, prefix in (
+        ("charlson", CHARLSON, "cci"),
+        ("elixhauser", ELIXHAUSER, "elix"),
+    ):
+        for c in conds:
+            picks.append(
+                f"max(CASE WHEN system = '{system}' AND condition = '{c}' THEN 1 ELSE 0 END) AS {prefix}_{c}"
+            )
+    comorb = f"""hits AS (
+    SELECT d.patient_id, m.system, m.condition
+    FROM diagnoses d JOIN code_map m ON m.prefix_len = 3 AND d.code3 = m.prefix
+    WHERE d.admission_date >= {cs} AND d.admission_date < {a}
+    UNION ALL
+    SELECT d.patient_id, m.system, m.condition
+    FROM diagnoses d JOIN code_map m ON m.prefix_len = 4 AND d.code4 = m.prefix
+    WHERE d.admission_date >= {cs} AND d.admission_date < {a}
+),
+comorb AS (
+    SELECT patient_id,
+        {", ".join(picks)}
+    FROM hits
+    GROUP BY patient_id
+)"""
+    ctes = [_cohort(as_of), adm, frail, comorb]
+    joins = [
+        "LEFT JOIN adm a ON a.patient_id = c.patient_id",
+        "LEFT JOIN frail f ON f.patient_id = c.patient_id",
+        "LEFT JOIN comorb k ON k.patient_id = c.patient_id",
+    ]
+    if "prescriptions" not in absent:
+        ds = start(spec.drug_days)
+        chapters = ", ".join(
+            f"count(DISTINCT CASE WHEN bnf_chapter = '{ch}' THEN drug_code END) AS bnf_ch{ch}_90d"
+            for ch in BNF_CHAPTERS
+        )
+        ctes.append(f"""drugs AS (
+    SELECT patient_id,
+        count(DISTINCT drug_code) AS drugs_90d,
+        count(DISTINCT bnf_chapter) AS bnf_chapters_90d,
+        {chapters}
+    FROM prescriptions
+    WHERE issue_date >= {ds} AND issue_date < {a}
+    GROUP BY patient_id
+)""")
+        joins.append("LEFT JOIN drugs g ON g.patient_id = c.patient_id")
+        drug_cols = [
+            "COALESCE(g.drugs_90d, 0) AS drugs_90d",
+            "COALESCE(g.bnf_chapters_90d, 0) AS bnf_chapters_90d",
+        ]
+        drug_cols += [
+            f"COALESCE(g.bnf_ch{ch}_90d, 0) AS bnf_ch{ch}_90d" for ch in BNF_CHAPTERS
+        ]
+    else:
+        drug_cols = [
+            "CAST(NULL AS BIGINT) AS drugs_90d",
+            "CAST(NULL AS BIGINT) AS bnf_chapters_90d",
+        ]
+        drug_cols += [f"CAST(NULL AS BIGINT) AS bnf_ch{ch}_90d" for ch in BNF_CHAPTERS]
+    if "residences" not in absent:
+        ctes.append(f"""res AS (
+    SELECT patient_id, residence_type FROM (
+        SELECT patient_id, residence_type,
+            row_number() OVER (PARTITION BY patient_id ORDER BY start_date DESC, residence_type DESC) AS rn
+        FROM residences
+        WHERE start_date < {a} AND (end_date IS NULL OR end_date >= {a})
+    ) WHERE rn = 1
+)""")
+        joins.append("LEFT JOIN res r ON r.patient_id = c.patient_id")
+        res_cols = ["COALESCE(r.residence_type, 'private') AS residence_type"]
+    else:
+        res_cols = ["CAST(NULL AS VARCHAR) AS residence_type"]
+    if "nominations" not in absent:
+        ns = start(spec.nomination_days)
+        ctes.append(f"""noms AS (
+    SELECT patient_id, max(CASE WHEN date >= {ns} THEN 1 ELSE 0 END) AS nom_recent
+    FROM nominations WHERE date < {a}
+    GROUP BY patient_id
+)""")
+        joins.append("LEFT JOIN noms n ON n.patient_id = c.patient_id")
+        nom_cols = [
+            "COALESCE(n.nom_recent, 0) = 1 AS nominated_12m",
+            "n.patient_id IS NOT NULL AS nominated_ever",
+        ]
+    else:
+        nom_cols = [
+            "CAST(NULL AS BOOLEAN) AS nominated_12m",
+            "CAST(NULL AS BOOLEAN) AS nominated_ever",
+        ]
+
+    w_cols = []
+    for w in spec.window_names:
+        w_cols += [
+            f"COALESCE(a.em_admissions_{w}, 0) AS em_admissions_{w}",
+            f"COALESCE(a.em_bed_days_{w}, 0) AS em_bed_days_{w}",
+        ]
+    frail_cols = [f"COALESCE(f.f_{k}, 0) = 1 AS frail_{k}_12m" for k in FRAILTY]
+    frail_cols[FRAILTY.index("nausea_vomiting")] = (
+        f"(COALESCE(f.f_nausea_vomiting, 0) = 1 AND c.age > {spec.nausea_over_age}) "
+        "AS frail_nausea_vomiting_12m"
+    )
+    cci_cols = [f"COALESCE(k.cci_{c}, 0) = 1 AS cci_{c}" for c in CHARLSON]
+    elix_cols = [f"COALESCE(k.elix_{c}, 0) = 1 AS elix_{c}" for c in ELIXHAUSER]
+    base = [
+        "c.patient_id",
+        "c.age",
+        "c.sex",
+        "c.locality",
+        "c.practice_id",
+        "c.deprivation_decile",
+        *w_cols,
+        "COALESCE(a.admissions_12m, 0) AS admissions_12m",
+        "COALESCE(a.elective_admissions_12m, 0) AS elective_admissions_12m",
+        "COALESCE(a.unknown_urgency_admissions_12m, 0) AS unknown_urgency_admissions_12m",
+        f"date_diff('day', a.last_discharge, {a}) AS days_since_last_discharge",
+        f"date_diff('day', a.last_em_admission, {a}) AS days_since_last_em_admission",
+        "COALESCE(a.in_hosp, 0) = 1 AS in_hospital",
+        "CASE WHEN a.em_timed_24m > 0 THEN CAST(a.em_ooh_24m AS DOUBLE) / a.em_timed_24m END "
+        "AS em_out_of_hours_share_24m",
+        *frail_cols,
+        *cci_cols,
+        *elix_cols,
+        *drug_cols,
+        *res_cols,
+        *nom_cols,
+    ]
+    ctes.append(
+        "base AS (\n    SELECT\n        "
+        + ",\n        ".join(base)
+        + "\n    FROM cohort c\n    "
+        + "\n    ".join(joins)
+        + "\n)"
+    )
+    frail_any = " OR ".join(f"frail_{k}_12m" for k in FRAILTY)
+    score_terms = []
+    for c, weight in CHARLSON.items():
+        if c in _CHARLSON_HIERARCHY:
+            score_terms.append(
+                f"CASE WHEN cci_{c} AND NOT cci_{_CHARLSON_HIERARCHY[c]} THEN {weight} ELSE 0 END"
+            )
+        else:
+            score_terms.append(f"CASE WHEN cci_{c} THEN {weight} ELSE 0 END")
+    elix_terms = [f"CASE WHEN elix_{c} THEN 1 ELSE 0 END" for c in ELIXHAUSER]
+    old = f"age >= {spec.rule_min_age}"
+    rules = {
+        "rule_frail_admission": f"{old} AND ({frail_any})",
+        "rule_two_admissions": f"{old} AND admissions_12m >= 2",
+        "rule_care_home": f"{old} AND residence_type IN ('residential_home', 'nursing_home')",
+        "rule_polypharmacy": f"{old} AND drugs_90d >= {spec.polypharmacy_threshold}",
+        "rule_nomination": f"{old} AND nominated_12m",
+    }
+    names = list(feature_schema(spec).names)
+    head = names[: names.index("frail_any_12m")]
+    rest_start = names.index("cci_" + next(iter(CHARLSON)))
+    middle = names[rest_start : names.index("cci_score")]
+    elix = names[names.index("cci_score") + 1 : names.index("elix_count")]
+    tail = names[names.index("elix_count") + 1 : names.index("care_home")]
+    select = [
+        *head,
+        f"({frail_any}) AS frail_any_12m",
+        *middle,
+        f"({' + '.join(score_terms)}) AS cci_score",
+        *elix,
+        f"({' + '.join(elix_terms)}) AS elix_count",
+        *tail,
+        "residence_type IN ('residential_home', 'nursing_home') AS care_home",
+        "nominated_12m",
+        "nominated_ever",
+        *(f"{expr} AS {name}" for name, expr in rules.items()),
+        "("
+        + " OR ".join(f"COALESCE({e}, FALSE)" for e in rules.values())
+        + ") AS essex_eligible",
+        "CASE "
+        + " ".join(
+            f"WHEN COALESCE({e}, FALSE) THEN {i}"
+            for i, e in enumerate(rules.values(), 1)
+        )
+        + " END AS essex_priority",
+    ]
+    return (
+        "WITH "
+        + ",\n".join(ctes)
+        + "\nSELECT\n    "
+        + ",\n    ".join(select)
+        + "\nFROM base\nORDER BY patient_id"
+    )
+
+
+def labels_sql(as_of: dt.date, horizon_days: int, observed_until: dt.date) -> str:
+    """The SELECT that builds one label row per person in the cohort on ``as_of``."""
+    a = _d(as_of)
+    end = _d(as_of + dt.timedelta(days=horizon_days))
+    stop = _d(min(observed_until, as_of + dt.timedelta(days=horizon_days)))
+    return f"""WITH {_cohort(as_of)},
+fut AS (
+    SELECT patient_id, count(*) AS n_em,
+        sum(date_diff('day', admission_date, LEAST(COALESCE(discharge_date, {stop}), {stop}))) AS bed_days
+    FROM admissions
+    WHERE emergency AND admission_date >= {a} AND admission_date < {end}
+    GROUP BY patient_id
+)
+SELECT
+    c.patient_id,
+    COALESCE(f.n_em, 0) > 0 AS emergency_admission,
+    COALESCE(f.n_em, 0) AS emergency_admissions,
+    COALESCE(f.bed_days, 0) AS emergency_bed_days,
+    (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end}) AS death,
+    (COALESCE(f.n_em, 0) > 0
+     OR (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end})) AS composite
+FROM cohort c LEFT JOIN fut f ON f.patient_id = c.patient_id
+ORDER BY c.patient_id"""
