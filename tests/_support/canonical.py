@@ -57,3 +57,24 @@ def load_quietly(path, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         return load_tables(path, **kwargs)
+
+
+def tables_from_rows(absent: tuple[str, ...] = (), extract_date=None, **rows):
+    """A Tables object from lists of dicts (missing keys are null)."""
+    import pyarrow as pa
+
+    from riskstrat.sources import CONTRACT, Tables
+
+    out = {}
+    for name, schema in CONTRACT.items():
+        items = rows.get(name, [])
+        filled = []
+        for r in items:
+            row = {c: r.get(c) for c in schema.names}
+            if name == "admissions" and row["secondary_diagnoses"] is None:
+                row["secondary_diagnoses"] = []
+            if name == "prescriptions" and row["drug_code_system"] is None:
+                row["drug_code_system"] = "bnf"
+            filled.append(row)
+        out[name] = pa.Table.from_pylist(filled, schema=schema.arrow_schema())
+    return Tables(**out, absent=absent, extract_date=extract_date)
