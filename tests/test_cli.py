@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pyarrow.csv as pacsv
-from _support.canonical import VALID, write_folder
 from typer.testing import CliRunner
 
+from _support.canonical import VALID, write_folder
 from riskstrat.cli import app
 
 runner = CliRunner()
@@ -16,13 +16,15 @@ runner = CliRunner()
 def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for cmd in ("synth", "validate", "demo"):
+    for cmd in ("synth", "validate", "features", "demo"):
         assert cmd in result.output
 
 
 def test_synth_then_validate(tmp_path):
     out = tmp_path / "pop"
-    r = runner.invoke(app, ["synth", "--patients", "300", "--out", str(out), "--seed", "3"])
+    r = runner.invoke(
+        app, ["synth", "--patients", "300", "--out", str(out), "--seed", "3"]
+    )
     assert r.exit_code == 0, r.output
     assert (out / "patients.parquet").exists()
     truth = json.loads((out / "truth.json").read_text())
@@ -53,7 +55,9 @@ def test_validate_reports_rejects_and_can_fail_on_them(tmp_path):
 def test_validate_schema_error_exits_2_with_the_reason(tmp_path):
     files = {k: v for k, v in VALID.items() if k != "patients"}
     folder = write_folder(tmp_path / "d", files)
-    r = runner.invoke(app, ["validate", str(folder), "--rejects", str(tmp_path / "r.csv")])
+    r = runner.invoke(
+        app, ["validate", str(folder), "--rejects", str(tmp_path / "r.csv")]
+    )
     assert r.exit_code == 2
     assert "required patients table is missing" in r.output
 
@@ -65,7 +69,24 @@ def test_bad_date_option_is_explained(tmp_path):
 
 
 def test_demo_runs_and_says_where_outputs_are(tmp_path):
-    r = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "400"])
+    r = runner.invoke(
+        app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "400"]
+    )
     assert r.exit_code == 0, r.output
     assert "Outputs:" in r.output
     assert (tmp_path / "demo" / "source" / "truth.json").exists()
+
+
+def test_features_command_writes_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "pop"
+    runner.invoke(app, ["synth", "--patients", "300", "--out", str(out)])
+    target = tmp_path / "f" / "features.parquet"
+    args = ["features", "--data", str(out), "--as-of", "2022-04-01"]
+    r = runner.invoke(app, [*args, "--out", str(target), "--labels"])
+    assert r.exit_code == 0, r.output
+    feats = pq.read_table(target)
+    assert feats.num_rows > 200 and "essex_priority" in feats.column_names
+    labels = pq.read_table(tmp_path / "f" / "features-labels.parquet")
+    assert labels.num_rows == feats.num_rows

@@ -177,6 +177,46 @@ def validate(
 
 
 @app.command()
+def features(
+    data: Annotated[Path, typer.Option(help="Folder of canonical CSV/Parquet files.")],
+    as_of: Annotated[
+        str, typer.Option(help="Index date YYYY-MM-DD (events before it).")
+    ],
+    out: Annotated[Path, typer.Option(help="Parquet file to write the features to.")],
+    engine: Annotated[
+        str, typer.Option(help="duckdb (embedded) or spark (the spark extra).")
+    ] = "duckdb",
+    labels: Annotated[
+        bool, typer.Option(help="Also write labels (365-day horizon) beside them.")
+    ] = False,
+) -> None:
+    """Build point-in-time features (one row per person alive and registered)."""
+    from riskstrat.features import build_features, make_labels
+    from riskstrat.sources._tables import write_parquet_atomic
+
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
+    day = _parse_date(as_of, "--as-of")
+    try:
+        tables = _load(data, extract_date=None)
+    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_parquet_atomic(feats, out)
+    console.print(
+        f"Wrote {feats.num_rows:,} people x {feats.num_columns} columns as of {day} "
+        f"to [bold]{out}[/]"
+    )
+    if labels:
+        lab = make_labels(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
+        path = out.with_name(out.stem + "-labels.parquet")
+        write_parquet_atomic(lab, path)
+        console.print(f"Wrote labels to [bold]{path}[/]")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo outputs.")] = Path(
         "data/demo"

@@ -245,7 +245,7 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                 Column(
                     name="secondary_diagnoses",
                     dtype="list<string>",
-                    description="ICD-10 codes; in CSV separated by a pipe or a semicolon.",
+                    description="ICD-10 codes; in CSV split on a pipe or semicolon.",
                 ),
                 Column(
                     name="admission_time",
