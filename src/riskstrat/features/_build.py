@@ -156,4 +156,5 @@ def make_labels(
         )
     observed = tables.extract_date or end
     sql = labels_sql(as_of, horizon_days, observed)
-    return run_sql(sql, prepare(tables), label_schema(), engine=engine, spark=spark)
+    inputs = prepare(tables, issued_from=as_of, issued_before=as_of)  # no drugs needed
+    return run_sql(sql, inputs, label_schema(), engine=engine, spark=spark)

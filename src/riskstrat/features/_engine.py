@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -59,8 +60,6 @@ def run_sql(
 
 
 def _run_duckdb(sql: str, inputs: dict[str, pa.Table]) -> pa.Table:
-    import duckdb
-
     con = duckdb.connect()
     try:
         threads = os.cpu_count() or 1

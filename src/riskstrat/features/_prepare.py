@@ -15,8 +15,12 @@ from riskstrat.features._comorbidity import code_map
 __all__: list[str] = []
 
 
-def prepare(tables) -> dict[str, pa.Table]:
-    """The tables the feature SQL reads (names are the SQL view names)."""
+def prepare(tables, *, issued_from=None, issued_before=None) -> dict[str, pa.Table]:
+    """The tables the feature SQL reads (names are the SQL view names).
+
+    ``issued_from`` / ``issued_before`` keep only the prescriptions the SQL can
+    use (a predicate pushed down before either engine scans them).
+    """
     adm = tables.admissions
     hour = pc.divide(adm["admission_time"].cast(pa.int32()), 3600)
     admissions = pa.table(
@@ -56,6 +60,11 @@ def prepare(tables) -> dict[str, pa.Table]:
         }
     )
     rx = tables.prescriptions
+    if issued_from is not None and issued_before is not None:
+        d = rx["issue_date"]
+        lo = pa.scalar(issued_from, pa.date32())
+        hi = pa.scalar(issued_before, pa.date32())
+        rx = rx.filter(pc.and_(pc.greater_equal(d, lo), pc.less(d, hi)))
     is_bnf = pc.equal(rx["drug_code_system"], "bnf")
     chapter = pc.if_else(
         is_bnf,

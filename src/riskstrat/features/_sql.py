@@ -61,8 +61,15 @@ def _cohort(as_of: dt.date) -> str:
 )"""
 
 
-def feature_schema(spec: FeatureSpec) -> pa.Schema:
-    """Names and Arrow types of the feature table, in order."""
+def feature_schema(spec: FeatureSpec | None = None) -> pa.Schema:
+    """Names and Arrow types of the feature table, in order.
+
+    Examples
+    --------
+    >>> feature_schema().names[:4]
+    ['patient_id', 'age', 'sex', 'locality']
+    """
+    spec = spec or FeatureSpec()
     f: list[tuple[str, pa.DataType]] = [
         ("patient_id", pa.string()),
         ("age", pa.int64()),
@@ -189,17 +196,23 @@ comorb AS (
     ]
     if "prescriptions" not in absent:
         ds = start(spec.drug_days)
+        # One pass to distinct (patient, drug) pairs, then plain counts: a drug
+        # code belongs to one chapter, so per-chapter distinct drugs are sums.
         chapters = ", ".join(
-            f"count(DISTINCT CASE WHEN bnf_chapter = '{ch}' THEN drug_code END) AS bnf_ch{ch}_90d"
+            f"sum(CASE WHEN bnf_chapter = '{ch}' THEN 1 ELSE 0 END) AS bnf_ch{ch}_90d"
             for ch in BNF_CHAPTERS
         )
-        ctes.append(f"""drugs AS (
+        ctes.append(f"""drug_pairs AS (
+    SELECT DISTINCT patient_id, drug_code, bnf_chapter
+    FROM prescriptions
+    WHERE issue_date >= {ds} AND issue_date < {a}
+),
+drugs AS (
     SELECT patient_id,
         count(DISTINCT drug_code) AS drugs_90d,
         count(DISTINCT bnf_chapter) AS bnf_chapters_90d,
         {chapters}
-    FROM prescriptions
-    WHERE issue_date >= {ds} AND issue_date < {a}
+    FROM drug_pairs
     GROUP BY patient_id
 )""")
         joins.append("LEFT JOIN drugs g ON g.patient_id = c.patient_id")
@@ -341,7 +354,7 @@ comorb AS (
         + ",\n".join(ctes)
         + "\nSELECT\n    "
         + ",\n    ".join(select)
-        + "\nFROM base\nORDER BY patient_id"
+        + "\nFROM base"
     )
 
 
@@ -366,5 +379,4 @@ SELECT
     (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end}) AS death,
     (COALESCE(f.n_em, 0) > 0
      OR (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end})) AS composite
-FROM cohort c LEFT JOIN fut f ON f.patient_id = c.patient_id
-ORDER BY c.patient_id"""
+FROM cohort c LEFT JOIN fut f ON f.patient_id = c.patient_id"""

@@ -74,18 +74,33 @@ class _Verdict:
     """First failing rule, column and raw value of each row of one table."""
 
     def __init__(self, n: int, raw: pa.Table) -> None:
-        self.rule = np.full(n, None, dtype=object)
-        self.column = np.full(n, None, dtype=object)
+        # Small-int codes (0 = accepted) keep this cheap for tens of millions of rows.
+        self.code = np.zeros(n, dtype=np.int8)
+        self.col = np.zeros(n, dtype=np.int16)
+        self.columns: list[str | None] = [None]
         self.raw = raw
 
     def flag(self, mask: np.ndarray, rule: str, column: str | None) -> None:
-        new = mask & (self.rule == None)  # noqa: E711 - elementwise on object array
-        self.rule[new] = rule
-        self.column[new] = column
+        if not mask.any():
+            return
+        new = mask & (self.code == 0)
+        if column not in self.columns:
+            self.columns.append(column)
+        self.code[new] = RULES.index(rule) + 1
+        self.col[new] = self.columns.index(column)
 
     @property
     def rejected(self) -> np.ndarray:
-        return self.rule != None  # noqa: E711
+        return self.code != 0
+
+    @property
+    def rule(self) -> np.ndarray:
+        names = np.array([None, *RULES], dtype=object)
+        return names[self.code]
+
+    @property
+    def column(self) -> np.ndarray:
+        return np.array(self.columns, dtype=object)[self.col]
 
 
 def _find_file(folder: Path, name: str) -> Path | None:
@@ -268,8 +283,8 @@ def _rejects(name: str, file: str, v: _Verdict) -> pa.Table:
         if "patient_id" in v.raw.column_names
         else [None] * rows.size
     )
-    columns = v.column[rows]
-    rules = v.rule[rows]
+    columns = np.array(v.columns, dtype=object)[v.col[rows]]
+    rules = np.array([None, *RULES], dtype=object)[v.code[rows]]
     values: list[str | None] = [None] * rows.size
     for col in set(columns.tolist()) - {None}:
         sel = np.flatnonzero(columns == col)
