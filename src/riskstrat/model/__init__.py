@@ -19,6 +19,7 @@ from riskstrat.model._registry import (
     log_training_run,
 )
 from riskstrat.model._risk_model import RiskModel
+from riskstrat.model._training import TrainedModels, cohort_frame, fit_models
 
 __all__ = [
     "CalibratedRiskModel",
@@ -32,8 +33,11 @@ __all__ = [
     "RulesScorer",
     "ScoreCalibrator",
     "TemporalDesign",
+    "TrainedModels",
+    "cohort_frame",
     "default_tracking_uri",
     "feature_schema",
+    "fit_models",
     "load_model",
     "log_training_run",
 ]

@@ -43,17 +43,18 @@ class RiskModel(BinaryTableClassifier):
 
     Parameters
     ----------
-    learning_rate : float, default=0.05
-    max_depth : int, default=6
-    num_leaves : int, default=31
-    min_child_samples : int, default=50
+    learning_rate : float, default=0.03
+    max_depth : int, default=5
+    num_leaves : int, default=15
+    min_child_samples : int, default=200
     subsample : float, default=0.8
         Row subsampling per tree (bagging every iteration).
     colsample_bytree : float, default=0.8
-    reg_lambda : float, default=1.0
+    reg_lambda : float, default=5.0
     max_trees : int, default=2000
         Upper bound on boosting rounds.
-    early_stopping_rounds : int, default=100
+    early_stopping_rounds : int, default=200
+        Rounds without improvement of the validation log-loss before stopping.
     validation_fraction : float, default=0.2
     refit : bool, default=True
     random_state : int or None, default=None
@@ -88,15 +89,15 @@ class RiskModel(BinaryTableClassifier):
     def __init__(
         self,
         *,
-        learning_rate: float = 0.05,
-        max_depth: int = 6,
-        num_leaves: int = 31,
-        min_child_samples: int = 50,
+        learning_rate: float = 0.03,
+        max_depth: int = 5,
+        num_leaves: int = 15,
+        min_child_samples: int = 200,
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
-        reg_lambda: float = 1.0,
+        reg_lambda: float = 5.0,
         max_trees: int = 2000,
-        early_stopping_rounds: int = 100,
+        early_stopping_rounds: int = 200,
         validation_fraction: float = 0.2,
         refit: bool = True,
         random_state: int | None = None,
@@ -176,7 +177,7 @@ class RiskModel(BinaryTableClassifier):
         )
         dvalid = dtrain.create_valid(M[idx_va], y[idx_va])
         booster = lgb.train(
-            {**params, "metric": "auc"},
+            {**params, "metric": ["binary_logloss", "auc"], "first_metric_only": True},
             dtrain,
             num_boost_round=self.max_trees,
             valid_sets=[dvalid],
@@ -184,6 +185,7 @@ class RiskModel(BinaryTableClassifier):
         )
         self.best_iteration_ = int(booster.best_iteration or self.max_trees)
         self.validation_auc_ = float(booster.best_score["valid_0"]["auc"])
+        self.validation_logloss_ = float(booster.best_score["valid_0"]["binary_logloss"])
         if self.refit:
             dall = lgb.Dataset(M, y, feature_name=names, categorical_feature=cat)
             booster = lgb.train(params, dall, num_boost_round=self.best_iteration_)
