@@ -6,9 +6,18 @@ The contract is declared once, as data, in :data:`CONTRACT`. :func:`load_tables`
 reads a folder of canonical CSV or Parquet files, sends rows that break the
 contract to ``rejects`` (with file, row, column, rule and value) and returns a
 :class:`Tables` object whose counts always reconcile: read = accepted + rejected.
+
+Real data come in through adapters that produce the same tables and pass them
+through the same validation: :func:`load_omop` (OMOP CDM 5.3/5.4: CSV/Parquet
+folder or DuckDB file) and :func:`load_synthea` (Synthea CSV). Each returns
+:class:`SourceTables`, a :class:`Tables` that also carries a
+:class:`MappingReport` (rows read, mapped, unmapped with reasons, and the
+features the source cannot support). :func:`load_source` picks the reader.
 """
 
 from riskstrat.sources._loader import RULES, load_tables
+from riskstrat.sources._mapping import FEATURE_GROUPS, MappingReport, SourceTables
+from riskstrat.sources._omop import load_omop
 from riskstrat.sources._parse import normalise_icd10
 from riskstrat.sources._schema import (
     CONTRACT,
@@ -19,20 +28,29 @@ from riskstrat.sources._schema import (
     Column,
     TableSchema,
 )
+from riskstrat.sources._source import SOURCES, load_source
+from riskstrat.sources._synthea import load_synthea
 from riskstrat.sources._tables import COUNTS_SCHEMA, TABLE_NAMES, Tables
 
 __all__ = [
     "CONTRACT",
     "COUNTS_SCHEMA",
     "DRUG_CODE_SYSTEMS",
+    "FEATURE_GROUPS",
     "REJECTS_SCHEMA",
     "RESIDENCE_TYPES",
     "RULES",
     "SEXES",
+    "SOURCES",
     "TABLE_NAMES",
     "Column",
+    "MappingReport",
+    "SourceTables",
     "TableSchema",
     "Tables",
+    "load_omop",
+    "load_source",
+    "load_synthea",
     "load_tables",
     "normalise_icd10",
 ]

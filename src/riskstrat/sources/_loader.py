@@ -24,7 +24,9 @@ import difflib
 import logging
 import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -42,7 +44,7 @@ from riskstrat.sources._schema import (
 )
 from riskstrat.sources._tables import COUNTS_SCHEMA, TABLE_NAMES, Tables
 
-__all__ = ["RULES", "load_tables"]
+__all__ = ["RULES", "RawTable", "load_tables", "validate_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -273,10 +275,13 @@ def _year_of_birth(raw) -> tuple[pa.Array, np.ndarray]:
     return birth.cast(pa.date32()), bad
 
 
-def _rejects(name: str, file: str, v: _Verdict) -> pa.Table:
+def _rejects(
+    name: str, file: str, v: _Verdict, source_rows: np.ndarray | None = None
+) -> pa.Table:
     rows = np.flatnonzero(v.rejected)
     if rows.size == 0:
         return REJECTS_SCHEMA.empty_table()
+    numbers = rows + 1 if source_rows is None else np.asarray(source_rows)[rows]
     take = pa.array(rows)
     pid = (
         as_text(v.raw["patient_id"]).take(take).to_pylist()
@@ -303,15 +308,17 @@ def _rejects(name: str, file: str, v: _Verdict) -> pa.Table:
         for i, t in zip(sel, text, strict=True):
             values[i] = t
     messages = [
-        f"{file} row {r + 1}: {_DESCRIBE[rule].format(column=col, value=val)}"
+        f"{file} row {r}: {_DESCRIBE[rule].format(column=col, value=val)}"
         + (f" (patient {p})" if p else "")
-        for r, rule, col, val, p in zip(rows, rules, columns, values, pid, strict=True)
+        for r, rule, col, val, p in zip(
+            numbers, rules, columns, values, pid, strict=True
+        )
     ]
     return pa.table(
         {
             "table": [name] * rows.size,
             "source_file": [file] * rows.size,
-            "row": (rows + 1).astype(np.int64),
+            "row": numbers.astype(np.int64),
             "patient_id": pid,
             "column": columns.tolist(),
             "rule": rules.tolist(),
@@ -399,8 +406,7 @@ def load_tables(
         raise TypeError(
             f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
         )
-    raws: dict[str, tuple[pa.Table, str]] = {}
-    absent: list[str] = []
+    raws: dict[str, RawTable] = {}
     for name in TABLE_NAMES:
         schema = CONTRACT[name]
         file = _find_file(folder, name)
@@ -413,7 +419,6 @@ def load_tables(
                     f"{folder}: the required {name} table is missing (expected "
                     f"{name}.csv or {name}.parquet). Found: {present}."
                 )
-            absent.append(name)
             continue
         if file.stat().st_size == 0:
             if schema.required:
@@ -425,7 +430,6 @@ def load_tables(
                 DataQualityWarning,
                 stacklevel=2,
             )
-            absent.append(name)
             continue
         raw = read_raw(file)
         _check_columns(schema, raw, file.name)
@@ -434,8 +438,52 @@ def load_tables(
             logger.info(
                 "%s: ignoring columns not in the contract: %s", file.name, extra
             )
-        raws[name] = (raw, file.name)
+        raws[name] = RawTable(raw, file.name)
+    return validate_tables(
+        raws,
+        extract_date=extract_date,
+        drug_code_system=drug_code_system,
+    )
 
+
+class RawTable(NamedTuple):
+    """One canonical table as a source supplied it, before validation.
+
+    ``table`` has the contract's column names (text or native Arrow types);
+    ``source`` names where it came from (a file name) for rejects and messages;
+    ``rows`` gives each row's 1-based row number in that source (default: its
+    position in ``table``), so an adapter's rejects point at the source row.
+    """
+
+    table: pa.Table
+    source: str
+    rows: np.ndarray | None = None
+
+
+def validate_tables(
+    raws: Mapping[str, RawTable],
+    *,
+    extract_date: dt.date | None = None,
+    drug_code_system: str = "bnf",
+) -> Tables:
+    """Validate in-memory canonical tables exactly as :func:`load_tables` does.
+
+    The one validation of the contract: every source adapter ends here, so the
+    rules, rejects and counts are the same whatever the source. An optional
+    table not in ``raws`` is absent (empty, and listed in ``Tables.absent``).
+
+    Raises
+    ------
+    SchemaError
+        A required table or a required column is missing.
+    """
+    for name in TABLE_NAMES:
+        schema = CONTRACT[name]
+        if name not in raws and schema.required:
+            raise SchemaError(f"the required {name} table is missing.")
+        if name in raws:
+            _check_columns(schema, raws[name].table, raws[name].source)
+    absent = [n for n in TABLE_NAMES if n not in raws]
     out: dict[str, pa.Table] = {}
     rejects: list[pa.Table] = []
     counts: list[dict] = []
@@ -454,7 +502,12 @@ def load_tables(
                 }
             )
             continue
-        raw, file_name = raws[name]
+        raw, file_name, source_rows = raws[name]
+        if source_rows is not None and len(source_rows) != raw.num_rows:
+            raise ValueError(
+                f"{file_name}: {len(source_rows)} source row numbers for "
+                f"{raw.num_rows} rows."
+            )
         accepted, verdict = _validate_table(
             schema,
             raw,
@@ -466,7 +519,7 @@ def load_tables(
         if name == "patients":
             patients = accepted
         out[name] = accepted
-        rej = _rejects(name, file_name, verdict)
+        rej = _rejects(name, file_name, verdict, source_rows)
         rejects.append(rej)
         counts.append(
             {
@@ -491,7 +544,7 @@ def load_tables(
                 f"{file_name}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
                 f"first: {first['message']}. See Tables.rejects.",
                 DataQualityWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     return Tables(
         **out,
