@@ -54,13 +54,61 @@ def _configure(
     logging.captureWarnings(True)
 
 
-def _load(data: Path, *, extract_date: dt.date | None):
-    """load_tables with data-quality warnings sent to the log, not raised."""
-    from riskstrat.sources import load_tables
+SourceOption = Annotated[
+    str,
+    typer.Option(
+        help="Format of --data: canonical (folder of canonical tables), omop (OMOP "
+        "CDM 5.3/5.4 folder or DuckDB file) or synthea (Synthea CSV folder)."
+    ),
+]
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", DataQualityWarning)
-        return load_tables(data, extract_date=extract_date)
+
+def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"):
+    """load_source with data-quality warnings sent to the log, not raised.
+
+    A source that cannot be read (missing table or column, no such folder) is
+    reported and ends the command with exit status 2.
+    """
+    from riskstrat.sources import SOURCES, load_source
+
+    if source not in SOURCES:
+        raise typer.BadParameter(
+            f"--source must be one of {', '.join(SOURCES)}. Got {source!r}."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataQualityWarning)
+            tables = load_source(data, source=source, extract_date=extract_date)  # type: ignore[arg-type]
+    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    if source != "canonical":
+        _print_mapping(tables.mapping)
+    return tables
+
+
+def _print_mapping(report) -> None:
+    rt = RichTable(title=f"Mapping from {report.source}")
+    for col in ("source table", "canonical table", "read", "mapped", "unmapped"):
+        rt.add_column(col, justify="right" if col[0] in "rmu" else "left")
+    for r in report.tables.to_pylist():
+        rt.add_row(
+            r["source_table"],
+            r["canonical_table"],
+            f"{r['read']:,}",
+            f"{r['mapped']:,}",
+            f"{r['unmapped']:,}",
+        )
+    console.print(rt)
+    for r in report.unmapped.to_pylist():
+        console.print(
+            f"  {r['source_table']}: {r['rows']:,} rows unmapped ({r['reason']})"
+        )
+    if report.not_computable:
+        console.print(
+            "  [yellow]cannot be computed from this source:[/] "
+            + ", ".join(report.not_computable)
+        )
 
 
 def _parse_date(value: str, option: str) -> dt.date:
@@ -147,6 +195,7 @@ def validate(
     fail_on_rejects: Annotated[
         bool, typer.Option(help="Exit with status 1 when any row was rejected.")
     ] = False,
+    source: SourceOption = "canonical",
 ) -> None:
     """Validate a folder of canonical tables: counts per table, rejects written out."""
     import pyarrow.csv as pacsv
@@ -154,11 +203,7 @@ def validate(
     extract = (
         None if extract_date is None else _parse_date(extract_date, "--extract-date")
     )
-    try:
-        tables = _load(data, extract_date=extract)
-    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
+    tables = _load(data, extract_date=extract, source=source)
     console.print(_counts_table(tables, f"Validation of {data}"))
     rejects.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(tables.rejects, rejects)
@@ -189,6 +234,7 @@ def features(
     labels: Annotated[
         bool, typer.Option(help="Also write labels (365-day horizon) beside them.")
     ] = False,
+    source: SourceOption = "canonical",
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
     from riskstrat.features import build_features, make_labels
@@ -197,11 +243,7 @@ def features(
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
-    try:
-        tables = _load(data, extract_date=None)
-    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=2) from None
+    tables = _load(data, extract_date=None, source=source)
     feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(feats, out)
@@ -214,6 +256,167 @@ def features(
         path = out.with_name(out.stem + "-labels.parquet")
         write_parquet_atomic(lab, path)
         console.print(f"Wrote labels to [bold]{path}[/]")
+
+
+def _extract_date(data: Path, given: str | None) -> dt.date | None:
+    """--extract-date, else the end of a synthetic population's truth.json."""
+    if given is not None:
+        return _parse_date(given, "--extract-date")
+    truth = data / "truth.json" if data.is_dir() else None
+    if truth is not None and truth.exists():
+        from riskstrat.synth import Truth
+
+        return Truth.from_json(truth.read_text()).end
+    return None
+
+
+def _yearly_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
+    as_of: Annotated[
+        str,
+        typer.Option(
+            help="Training index date T0: features before it, labels in the year "
+            "after it."
+        ),
+    ],
+    register: Annotated[
+        str | None,
+        typer.Option(help="Register the model under this name (MLflow registry)."),
+    ] = None,
+    alias: Annotated[str, typer.Option(help="Alias of the registered version.")] = (
+        "champion"
+    ),
+    test_as_of: Annotated[
+        str | None,
+        typer.Option(help="Test index date T1 (default: one year after --as-of)."),
+    ] = None,
+    snapshots: Annotated[
+        int,
+        typer.Option(help="Yearly training snapshots stacked, ending at --as-of."),
+    ] = 1,
+    min_age: Annotated[int, typer.Option(help="Youngest age in the cohort.")] = 18,
+    outcome: Annotated[
+        str, typer.Option(help="emergency_admission or composite (with death).")
+    ] = "emergency_admission",
+    extract_date: Annotated[
+        str | None,
+        typer.Option(
+            help="Date of the extract (default: truth.json's end for synthetic data)."
+        ),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="MLflow store (default: MLFLOW_TRACKING_URI, else "
+            "sqlite:///models/mlflow.db)."
+        ),
+    ] = None,
+    bootstraps: Annotated[
+        int, typer.Option(help="Bootstrap resamples for confidence intervals.")
+    ] = 200,
+    seed: Annotated[int, typer.Option(help="Random seed of the run.")] = 0,
+    source: SourceOption = "canonical",
+) -> None:
+    """Train, evaluate on a later year, log to MLflow and optionally register."""
+    from riskstrat.batch import run_training
+    from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign
+
+    t0 = _parse_date(as_of, "--as-of")
+    t1 = _parse_date(test_as_of, "--test-as-of") if test_as_of else _yearly_after(t0, 1)
+    if snapshots < 1:
+        raise typer.BadParameter(f"--snapshots must be >= 1. Got {snapshots}.")
+    try:
+        design = ModelDesign(
+            cohort=CohortSettings(min_age=min_age, outcome=outcome),  # type: ignore[arg-type]
+            temporal=TemporalDesign(
+                train_as_of=tuple(
+                    _yearly_after(t0, -k) for k in reversed(range(snapshots))
+                ),
+                test_as_of=t1,
+            ),
+            random_state=seed,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    extract = _extract_date(data, extract_date)
+    tables = _load(data, extract_date=extract, source=source)
+    if extract is None:
+        err_console.print(
+            "[yellow]warning:[/] no --extract-date: outcomes after the last event "
+            "in the data are taken as none."
+        )
+    stale = []
+    k = 1
+    while extract is not None and _yearly_after(t1, k + 1) <= extract:
+        stale.append(_yearly_after(t1, k))
+        k += 1
+    truth = None
+    if data.is_dir() and (data / "truth.json").exists():
+        from riskstrat.synth import Truth
+
+        truth = Truth.from_json((data / "truth.json").read_text())
+    try:
+        result = run_training(
+            tables,
+            design,
+            truth=truth,
+            stale_as_of=stale,
+            register=register,
+            alias=alias,
+            tracking_uri=tracking_uri,
+            n_bootstraps=bootstraps,
+            run_name=f"train-{t0.isoformat()}",
+        )
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
+    rt = RichTable(title=f"Test year from {t1} ({result.n_test:,} people)")
+    shown = {
+        "auroc": "AUROC",
+        "auprc": "AUPRC",
+        "brier": "Brier",
+        "calibration_slope": "cal. slope",
+        "e_avg": "E-avg",
+        "ppv_top_5pct": "PPV top 5%",
+        "bed_day_share_top_5pct": "bed days top 5%",
+    }
+    cols = [c for c in shown if c in result.comparison.columns]
+    rt.add_column("model")
+    for c in cols:
+        rt.add_column(shown[c], justify="right")
+    for row in result.comparison.to_dict("records"):
+        rt.add_row(
+            str(row["model"]),
+            *[
+                f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c])
+                for c in cols
+            ],
+        )
+    console.print(rt)
+    if not result.stale.empty:
+        console.print("Scores of the model trained at T0, years later:")
+        for r in result.stale.to_dict("records"):
+            console.print(
+                f"  {r['scored_as_of']}: AUROC {r['auroc']:.3f} "
+                f"({r['auroc_ci_low']:.3f}-{r['auroc_ci_high']:.3f}), "
+                f"calibration slope {r['calibration_slope']:.2f}"
+            )
+    info = result.mlflow or {}
+    console.print(
+        f"MLflow run [bold]{info.get('run_id')}[/] in {info.get('tracking_uri')}"
+    )
+    if register:
+        console.print(
+            f"Registered [bold]{register}@{alias}[/] (version {info.get('version')})"
+        )
 
 
 @app.command()

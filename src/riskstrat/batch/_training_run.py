@@ -1,0 +1,303 @@
+"""One training run: fit under a design, evaluate on the test year, log, register.
+
+This only composes stages: :func:`riskstrat.model.fit_models` (features, labels,
+LightGBM + calibration + baselines), :func:`riskstrat.report.evaluate` on the
+test year for every model, the stale-score check (the model trained at T0
+scoring later years), and :func:`riskstrat.model.log_training_run`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from riskstrat.model import (
+    ModelDesign,
+    OracleScorer,
+    TrainedModels,
+    cohort_frame,
+    fit_models,
+    log_training_run,
+)
+
+__all__ = ["AGE_BANDS", "TrainingRun", "evaluation_groups", "run_training"]
+
+logger = logging.getLogger(__name__)
+
+#: Age bands used to disaggregate results: ``[lower, upper)`` in years.
+AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+    (0, 18, "0-17"),
+    (18, 45, "18-44"),
+    (45, 65, "45-64"),
+    (65, 75, "65-74"),
+    (75, 85, "75-84"),
+    (85, None, "85+"),
+)
+
+#: Metrics of the test year logged to MLflow for each model.
+_LOGGED = ("auroc", "auprc", "brier", "calibration_slope", "calibration_intercept")
+
+
+def evaluation_groups(frame: pd.DataFrame) -> pd.DataFrame:
+    """The subgroups results are broken down by: age band, sex, deprivation, ...
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A feature table (``age``, ``sex``, ``deprivation_decile``, ``locality``,
+        ``care_home``).
+
+    Returns
+    -------
+    DataFrame
+        One column per grouping, aligned with ``frame``; missing values become
+        the level ``"unknown"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"age": [30, 70, 90], "sex": ["female", "male", None],
+    ...                   "deprivation_decile": [1, 5, None],
+    ...                   "locality": ["A", "B", "A"], "care_home": [0, 0, 1]})
+    >>> evaluation_groups(f)["age_band"].tolist()
+    ['18-44', '65-74', '85+']
+    >>> evaluation_groups(f)["care_home"].tolist()
+    ['no', 'no', 'yes']
+    """
+    age = frame["age"].to_numpy(dtype=float)
+    band = np.full(len(frame), "unknown", dtype=object)
+    for lo, hi, label in AGE_BANDS:
+        inside = (age >= lo) if hi is None else (age >= lo) & (age < hi)
+        band[inside] = label
+    out = pd.DataFrame({"age_band": band}, index=frame.index)
+    out["sex"] = frame["sex"].astype(object).fillna("unknown").astype(str)
+    dep = frame["deprivation_decile"]
+    out["deprivation_decile"] = [
+        "unknown" if pd.isna(v) else f"{int(v):02d}" for v in dep
+    ]
+    out["locality"] = frame["locality"].astype(object).fillna("unknown").astype(str)
+    care = frame["care_home"].fillna(0).astype(bool).to_numpy()
+    out["care_home"] = np.where(care, "yes", "no")
+    return out
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What one training run produced.
+
+    Attributes
+    ----------
+    models : TrainedModels
+    evaluations : dict of str to Evaluation
+        Test-year evaluation of each model (``lightgbm``, ``logistic``,
+        ``rules`` and, on synthetic data, ``oracle``).
+    comparison : DataFrame
+        One row per model: the key test-year metrics side by side.
+    stale : DataFrame
+        The LightGBM model trained at the design's dates scoring each later
+        date: AUROC with CI, calibration slope and O/E, years since training.
+    n_test : int
+    mlflow : dict or None
+        ``run_id``, ``model_uri``, ``version``, ``tracking_uri`` when logged.
+    seconds : dict of str to float
+        Wall time of each step.
+    """
+
+    models: TrainedModels
+    evaluations: dict[str, Any]
+    comparison: pd.DataFrame
+    stale: pd.DataFrame
+    n_test: int
+    mlflow: dict[str, str | None] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _scores(models: TrainedModels, frame: pd.DataFrame, truth, as_of) -> dict:
+    X = frame[models.feature_columns]
+    out = {
+        "lightgbm": models.risk_model.predict_proba(X)[:, 1],
+        "logistic": models.logistic.predict_proba(X)[:, 1],
+        "rules": models.rules.predict_proba(X)[:, 1],
+    }
+    if truth is not None:
+        oracle = OracleScorer(truth.true_risk(as_of))
+        out["oracle"] = oracle.predict_proba(frame[["patient_id"]])[:, 1]
+    return out
+
+
+def run_training(
+    tables,
+    design: ModelDesign,
+    *,
+    truth=None,
+    stale_as_of: Sequence[dt.date] = (),
+    log: bool = True,
+    register: str | None = None,
+    alias: str = "champion",
+    tracking_uri: str | None = None,
+    run_name: str | None = None,
+    n_bootstraps: int = 200,
+    engine: str = "duckdb",
+) -> TrainingRun:
+    """Fit, evaluate on the test year, check stale scores, log and register.
+
+    Parameters
+    ----------
+    tables : Tables
+        Canonical tables (``load_tables`` or ``make_population(...).tables``).
+    design : ModelDesign
+        Cohort, training and test dates, model settings.
+    truth : Truth, optional
+        The synthetic population's truth; adds the oracle to the comparison.
+    stale_as_of : sequence of datetime.date, default=()
+        Later dates the trained model also scores (labels must be complete).
+    log : bool, default=True
+        Log the run to MLflow.
+    register : str, optional
+        Register the model under this name with ``alias``.
+    alias : str, default="champion"
+    tracking_uri : str, optional
+        MLflow store; default ``MLFLOW_TRACKING_URI`` or ``models/mlflow.db``.
+    run_name : str, optional
+    n_bootstraps : int, default=200
+        Bootstrap resamples for confidence intervals (seeded by the design).
+    engine : {"duckdb", "spark"}, default="duckdb"
+
+    Returns
+    -------
+    TrainingRun
+    """
+    from riskstrat.report import compare, evaluate, evaluation_figures
+
+    if register is not None and not log:
+        raise ValueError("`register` needs `log=True`: a registered model is a run.")
+    seconds: dict[str, float] = {}
+    tic = time.perf_counter()
+    models = fit_models(tables, design, engine=engine)
+    seconds["fit_total"] = time.perf_counter() - tic
+    seconds["fit_models"] = models.fit_seconds
+
+    tic = time.perf_counter()
+    test = cohort_frame(
+        tables,
+        as_of=design.temporal.test_as_of,
+        cohort=design.cohort,
+        horizon_days=design.temporal.horizon_days,
+        engine=engine,
+    )
+    y = test["label"].to_numpy()
+    groups = evaluation_groups(test)
+    bed_days = test["label_bed_days"].to_numpy()
+    scores = _scores(models, test, truth, design.temporal.test_as_of)
+    evaluations = {
+        name: evaluate(
+            y,
+            p,
+            groups=groups,
+            bed_days=bed_days,
+            n_bootstraps=n_bootstraps,
+            random_state=design.random_state,
+        )
+        for name, p in scores.items()
+    }
+    comparison = compare(evaluations)
+    seconds["evaluate"] = time.perf_counter() - tic
+
+    tic = time.perf_counter()
+    stale = _stale_table(tables, models, design, stale_as_of, n_bootstraps, engine)
+    seconds["stale"] = time.perf_counter() - tic
+    logger.info(
+        "test year %s: %d people; %s",
+        design.temporal.test_as_of,
+        len(test),
+        ", ".join(
+            f"{name} AUROC {ev.metric('auroc'):.3f}" for name, ev in evaluations.items()
+        ),
+    )
+
+    info = None
+    if log:
+        tic = time.perf_counter()
+        main = evaluations["lightgbm"]
+        metrics = {
+            f"test_{m}_{name}": ev.metric(m)
+            for name, ev in evaluations.items()
+            for m in _LOGGED
+        }
+        metrics.update({f"test_{m}": main.metric(m) for m in _LOGGED})
+        metrics["n_fit"] = models.n_fit
+        metrics["n_calibration"] = models.n_calibration
+        metrics["n_test"] = len(test)
+        metrics["fit_seconds"] = models.fit_seconds
+        for row in stale.itertuples():
+            metrics[f"stale_auroc_{row.years_since_training:g}y"] = row.auroc
+        summary = {f"evaluation_{k}": v for k, v in main.to_frames().items()}
+        summary["comparison"] = comparison
+        summary["stale_scores"] = stale
+        info = log_training_run(
+            models.risk_model,
+            X_schema=test[models.feature_columns],
+            design_json=design.to_json(),
+            metrics=metrics,
+            tables=summary,
+            figures=evaluation_figures(main, name="lightgbm"),
+            register=register,
+            alias=alias,
+            tracking_uri=tracking_uri,
+            run_name=run_name,
+        )
+        seconds["log"] = time.perf_counter() - tic
+    return TrainingRun(
+        models=models,
+        evaluations=evaluations,
+        comparison=comparison,
+        stale=stale,
+        n_test=len(test),
+        mlflow=info,
+        seconds=seconds,
+    )
+
+
+def _stale_table(
+    tables, models, design, stale_as_of, n_bootstraps, engine
+) -> pd.DataFrame:
+    from riskstrat.report import evaluate
+
+    trained = max(design.temporal.train_as_of)
+    rows = []
+    for day in sorted({design.temporal.test_as_of, *stale_as_of}):
+        frame = cohort_frame(
+            tables,
+            as_of=day,
+            cohort=design.cohort,
+            horizon_days=design.temporal.horizon_days,
+            engine=engine,
+        )
+        p = models.risk_model.predict_proba(frame[models.feature_columns])[:, 1]
+        ev = evaluate(
+            frame["label"].to_numpy(),
+            p,
+            n_bootstraps=n_bootstraps,
+            random_state=design.random_state,
+        )
+        auroc = ev.overall.set_index("metric").loc["auroc"]
+        rows.append(
+            {
+                "scored_as_of": day.isoformat(),
+                "years_since_training": round((day - trained).days / 365.25, 1),
+                "n": len(frame),
+                "auroc": float(auroc["estimate"]),
+                "auroc_ci_low": float(auroc["ci_low"]),
+                "auroc_ci_high": float(auroc["ci_high"]),
+                "calibration_slope": ev.metric("calibration_slope"),
+                "observed_expected": ev.metric("observed_expected"),
+            }
+        )
+    return pd.DataFrame(rows)
