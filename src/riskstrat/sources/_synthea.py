@@ -315,7 +315,8 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
             CASE urgency WHEN 'urgency_unknown' THEN NULL
                  WHEN 'plain_inpatient_elective' THEN false ELSE true END AS emergency,
             CASE WHEN e.reason_code IS NULL THEN 'no_reason_code'
-                 ELSE coalesce({rule}, 'reason_code_not_icd10') END AS primary_rule,
+                 WHEN ({rule}) IS NOT NULL THEN 'reason_code_icd10'
+                 ELSE 'reason_code_not_icd10' END AS primary_rule,
             {value} AS primary_code
         FROM (
             SELECT *, CASE WHEN enc_id IN (SELECT admission_id FROM ed_before)
