@@ -582,3 +582,18 @@ def test_eunomia_validates_builds_features_and_trains():
     model = RiskModel(random_state=0).fit(X[train], y[train])
     auroc = roc_auc_score(y[~train], model.predict_proba(X[~train])[:, 1])
     assert auroc > 0.6, auroc
+
+
+def test_a_visit_id_given_twice_does_not_count_its_conditions_twice(tmp_path):
+    visits = VISIT_OCCURRENCE + "100,1,262,2021-01-10,,2021-01-15,32817,0,\n"
+    tables = dict(OMOP, visit_occurrence=visits)
+    t = _load(write_csv(tmp_path / "dup", tables))
+    by_table = {r["source_table"]: r for r in t.mapping.tables.to_pylist()}
+    assert by_table["condition_occurrence"]["read"] == 11
+    assert by_table["visit_occurrence"]["read"] == 12
+    same_day = [
+        r
+        for r in t.admissions.to_pylist()
+        if r["admission_date"] == dt.date(2021, 1, 10)
+    ]
+    assert [r["primary_diagnosis"] for r in same_day] == ["E860", "E860"]

@@ -460,7 +460,8 @@ def _tally_visit_detail(
                  THEN 'er_segment' ELSE 'other_segment' END AS segment
         FROM src_visit_detail t
         LEFT JOIN visit_kind k ON k.concept_id = {d_concept}
-        LEFT JOIN adm a ON a.visit_id = {ident(col(d, "visit_occurrence_id"))}
+        LEFT JOIN (SELECT DISTINCT visit_id FROM adm) a
+            ON a.visit_id = {ident(col(d, "visit_occurrence_id"))}
     """,
     )
     parts.tally(
@@ -576,7 +577,8 @@ def _conditions(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) ->
                  WHEN coded.visit_id IN (SELECT visit_id FROM visits)
                  THEN 'visit_not_admission'
                  ELSE 'unknown_visit' END AS reason
-        FROM coded LEFT JOIN adm a ON a.visit_id = coded.visit_id
+        FROM coded
+        LEFT JOIN (SELECT DISTINCT visit_id FROM adm) a ON a.visit_id = coded.visit_id
     """,
     )
 

@@ -358,7 +358,8 @@ def _conditions(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) ->
                  WHEN coded.icd10_code IS NOT NULL THEN NULL
                  WHEN coded.n_codes > 1 THEN 'ambiguous_icd10'
                  ELSE 'no_icd10_mapping' END AS reason
-        FROM coded LEFT JOIN adm a ON a.enc_id = coded.enc_id""",
+        FROM coded
+        LEFT JOIN (SELECT DISTINCT enc_id FROM adm) a ON a.enc_id = coded.enc_id""",
     )
 
 
