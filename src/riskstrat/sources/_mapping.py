@@ -220,6 +220,11 @@ class SourceTables(Tables):
     the source's rows became canonical rows and which features the source
     cannot support; ``rejects`` and ``counts`` are those of the shared
     validation, as for :func:`load_tables`.
+
+    Examples
+    --------
+    >>> issubclass(SourceTables, Tables)
+    True
     """
 
     mapping: MappingReport | None = None
