@@ -24,6 +24,8 @@ from riskstrat.report._metrics import SortedSample, expit
 logger = logging.getLogger(__name__)
 
 MIN_DEFINED_SHARE = 0.5  # a CI needs the statistic defined in half the replicates
+NEWTON_STEP_TOL = 1e-2  # replicate refits stop after a step smaller than this
+NEWTON_MAX_STEPS = 20
 
 
 class RankSums:
@@ -122,9 +124,12 @@ class Statistics:
         Integer level codes per grouping column, sorted like ``s``.
     slope_fit, intercept_fit : tuple of float
         Full-sample calibration fits ``(a, b)`` (``nan`` when undefined). A
-        replicate takes one Newton step from them (a one-step bootstrap): the
-        gradient and Hessian of the weighted log-likelihood are linear in the
-        weights, so they come from one pass over a fixed ``(8, n)`` matrix.
+        replicate refits by Newton steps started from them. The first step is
+        cheap: at the full-sample fit the gradient and Hessian of the weighted
+        log-likelihood are linear in the weights, so they come from one pass over
+        a fixed ``(8, n)`` matrix. Further steps (a full pass each) are taken only
+        while a step exceeds :data:`NEWTON_STEP_TOL`; the error left after a step
+        is of the order of its square, so large samples mostly need one.
     """
 
     def __init__(
@@ -175,12 +180,11 @@ class Statistics:
         o = self.overall(w)
         events = o["events"]
         cum_w, cum_pos = o["cum_w"], o["cum_pos"]
-        hess = np.array([[sums[3], sums[4]], [sums[4], sums[5]]])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if np.isnan(self.slope_fit[1]) or abs(np.linalg.det(hess)) < 1e-300:
-                slope = np.nan
-            else:
-                slope = self.slope_fit[1] + np.linalg.solve(hess, sums[1:3])[1]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            slope = self._refit(w, sums[1:6], self.slope_fit, fit_slope=True)[1]
+            intercept = self._refit(w, sums[6:8], self.intercept_fit, fit_slope=False)[
+                0
+            ]
             tp = cum_pos[self.k_cuts]
             flagged = cum_w[self.cuts]
             out = {
@@ -189,9 +193,7 @@ class Statistics:
                 "auprc": o["auprc"],
                 "brier": np.array([sums[0] / n]),
                 "observed_expected": events / o["expected"],
-                "calibration_intercept": np.array(
-                    [self.intercept_fit[0] + sums[6] / sums[7]]
-                ),
+                "calibration_intercept": np.array([intercept]),
                 "calibration_slope": np.array([slope]),
                 "ppv": tp / flagged,
                 "sensitivity": tp / events,
@@ -208,6 +210,44 @@ class Statistics:
                 out[f"auroc:{j}"] = g["auroc"]
                 out[f"oe:{j}"] = g["events"] / g["expected"]
         return out
+
+    def _refit(
+        self,
+        w: np.ndarray,
+        sums: np.ndarray,
+        start: tuple[float, float],
+        *,
+        fit_slope: bool,
+    ) -> tuple[float, float]:
+        """Newton steps from ``start`` on weights ``w``; first step from ``sums``."""
+        if np.isnan(start[0]):
+            return (np.nan, np.nan)
+        theta = np.array(start, dtype=np.float64)
+        wf = None
+        for _ in range(NEWTON_MAX_STEPS):
+            if wf is not None:  # recompute gradient and Hessian at theta
+                q = expit(theta[0] + theta[1] * self.s.x)
+                r, v = self.s.y - q, q * (1 - q)
+                parts = [r, r * self.s.x, v, v * self.s.x, v * self.s.x**2]
+                sums = np.array([_dot(wf, a) for a in (parts if fit_slope else [r, v])])
+            if fit_slope:
+                hess = np.array([[sums[2], sums[3]], [sums[3], sums[4]]])
+                if not abs(np.linalg.det(hess)) > 1e-300:
+                    return (np.nan, np.nan)
+                step = np.linalg.solve(hess, sums[:2])
+            else:
+                step = np.array([sums[0] / sums[1], 0.0])
+            theta += step
+            if not np.isfinite(theta).all():
+                break
+            if np.max(np.abs(step)) < NEWTON_STEP_TOL:
+                return (float(theta[0]), float(theta[1]))
+            wf = w.astype(np.float64)
+        return (np.nan, np.nan)
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.einsum("i,i->", a, b))
 
 
 def resample_weights(

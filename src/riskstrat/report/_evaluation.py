@@ -106,7 +106,8 @@ def evaluate(
     ``|c(p) - p|`` for a smoothed calibration curve ``c`` (Austin & Steyerberg
     2019). CIs are percentile-bootstrap intervals over resampled people, with
     cut-offs held at their full-sample values; calibration intercept and slope
-    replicates take one Newton step from the full-sample fit.
+    are refitted in each resample by Newton steps from the full-sample fit. The
+    E-statistics have no CI.
 
     Examples
     --------
@@ -204,7 +205,11 @@ def _overall(
         low, high, bad = ci(metric)
         note = undefined_note(metric, int(bad[0]), n_bootstraps)
         if np.isnan(value) and metric.startswith("calibration"):
-            note = "logistic fit did not converge (separation?)"
+            note = (
+                "undefined: all scores are equal"
+                if s.x.min() == s.x.max()
+                else "logistic fit did not converge (complete separation?)"
+            )
         rows.append((metric, value, low[0], high[0], note))
     e50, e90 = np.quantile(distance, [0.5, 0.9])
     for metric, value in [
@@ -268,6 +273,8 @@ def _calibration(s, est, ci) -> pd.DataFrame:
     events = np.add.reduceat(s.y, starts)[::-1]
     predicted = np.add.reduceat(s.p, starts)[::-1]
     low, high, _ = ci("decile_observed")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        oe = events / predicted
     return pd.DataFrame(
         {
             "decile": np.arange(1, n.size + 1),
@@ -277,7 +284,7 @@ def _calibration(s, est, ci) -> pd.DataFrame:
             "observed": est["decile_observed"],
             "observed_ci_low": low,
             "observed_ci_high": high,
-            "observed_expected": events / predicted,
+            "observed_expected": oe,
         }
     )
 
