@@ -5,8 +5,8 @@ person (how many times the person was drawn). The estimate is the same function 
 weight 1 for everyone, so estimate and replicates share one code path. A replicate
 is a resample of ``n`` people with replacement, drawn as positions in the sorted
 sample and turned into counts with ``np.bincount``; nothing is re-sorted, so a
-replicate costs a few passes over ``n`` numbers (cumulative sums and one
-matrix-vector product) instead of a sort.
+replicate costs a few passes over ``n`` numbers (integer cumulative sums, and one
+pass over a fixed matrix for the calibration refits) instead of a sort.
 
 Replicate ``r`` uses its own generator, spawned from ``SeedSequence(random_state)``,
 so the same seed gives the same resamples whatever else is computed.
