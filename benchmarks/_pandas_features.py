@@ -156,6 +156,9 @@ def pandas_features(
         .fillna(0)
         .astype("int64")
     )
+    out["prescription_items_90d"] = (
+        rx.groupby("patient_id").size().reindex(out.index).fillna(0).astype("int64")
+    )
     out["bnf_chapters_90d"] = (
         rx.groupby("patient_id")
         .chapter.nunique()

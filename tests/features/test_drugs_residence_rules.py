@@ -44,6 +44,8 @@ def test_distinct_drugs_and_chapters_in_90_days():
         ],
     )
     assert f["p"]["drugs_90d"] == 3
+    assert f["p"]["prescription_items_90d"] == 4  # the repeat counts twice
+    assert f["q"]["prescription_items_90d"] == 1
     assert f["p"]["bnf_chapters_90d"] == 2  # 02, 01
     assert f["p"]["bnf_ch02_90d"] == 2 and f["p"]["bnf_ch01_90d"] == 1
     assert f["q"]["drugs_90d"] == 1 and f["q"]["bnf_chapters_90d"] == 0  # not BNF
@@ -148,6 +150,7 @@ def test_absent_tables_give_nulls_not_zeros():
         patients=[{"patient_id": "p", **OLD}],
     )["p"]
     assert f["drugs_90d"] is None and f["bnf_ch01_90d"] is None
+    assert f["prescription_items_90d"] is None
     assert f["residence_type"] is None and f["care_home"] is None
     assert f["nominated_12m"] is None
     assert f["rule_polypharmacy"] is None and f["essex_eligible"] is False

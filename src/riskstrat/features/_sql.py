@@ -94,7 +94,11 @@ def feature_schema(spec: FeatureSpec | None = None) -> pa.Schema:
     ]
     f += [(f"cci_{c}", pa.bool_()) for c in CHARLSON] + [("cci_score", pa.int64())]
     f += [(f"elix_{c}", pa.bool_()) for c in ELIXHAUSER] + [("elix_count", pa.int64())]
-    f += [("drugs_90d", pa.int64()), ("bnf_chapters_90d", pa.int64())]
+    f += [
+        ("drugs_90d", pa.int64()),
+        ("prescription_items_90d", pa.int64()),
+        ("bnf_chapters_90d", pa.int64()),
+    ]
     f += [(f"bnf_ch{c}_90d", pa.int64()) for c in BNF_CHAPTERS]
     f += [
         ("residence_type", pa.string()),
@@ -203,13 +207,15 @@ comorb AS (
             for ch in BNF_CHAPTERS
         )
         ctes.append(f"""drug_pairs AS (
-    SELECT DISTINCT patient_id, drug_code, bnf_chapter
+    SELECT patient_id, drug_code, bnf_chapter, count(*) AS items
     FROM prescriptions
     WHERE issue_date >= {ds} AND issue_date < {a}
+    GROUP BY patient_id, drug_code, bnf_chapter
 ),
 drugs AS (
     SELECT patient_id,
         count(DISTINCT drug_code) AS drugs_90d,
+        CAST(sum(items) AS BIGINT) AS prescription_items_90d,
         count(DISTINCT bnf_chapter) AS bnf_chapters_90d,
         {chapters}
     FROM drug_pairs
@@ -218,6 +224,7 @@ drugs AS (
         joins.append("LEFT JOIN drugs g ON g.patient_id = c.patient_id")
         drug_cols = [
             "COALESCE(g.drugs_90d, 0) AS drugs_90d",
+            "COALESCE(g.prescription_items_90d, 0) AS prescription_items_90d",
             "COALESCE(g.bnf_chapters_90d, 0) AS bnf_chapters_90d",
         ]
         drug_cols += [
@@ -226,6 +233,7 @@ drugs AS (
     else:
         drug_cols = [
             "CAST(NULL AS BIGINT) AS drugs_90d",
+            "CAST(NULL AS BIGINT) AS prescription_items_90d",
             "CAST(NULL AS BIGINT) AS bnf_chapters_90d",
         ]
         drug_cols += [f"CAST(NULL AS BIGINT) AS bnf_ch{ch}_90d" for ch in BNF_CHAPTERS]

@@ -111,7 +111,7 @@ class ModelDesign:
     temporal : TemporalDesign
     model_params : dict
         ``RiskModel`` parameters (``get_params()``).
-    calibration : {"isotonic", "sigmoid"}, default="isotonic"
+    calibration : {"isotonic", "sigmoid"}, default="sigmoid"
     feature_spec : dict, default={}
         The feature specification used (as a dict).
     random_state : int, default=0
@@ -120,7 +120,7 @@ class ModelDesign:
     cohort: CohortSettings
     temporal: TemporalDesign
     model_params: dict[str, Any] = field(default_factory=dict)
-    calibration: Literal["isotonic", "sigmoid"] = "isotonic"
+    calibration: Literal["isotonic", "sigmoid"] = "sigmoid"
     feature_spec: dict[str, Any] = field(default_factory=dict)
     random_state: int = 0
 

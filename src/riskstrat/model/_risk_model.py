@@ -185,7 +185,9 @@ class RiskModel(BinaryTableClassifier):
         )
         self.best_iteration_ = int(booster.best_iteration or self.max_trees)
         self.validation_auc_ = float(booster.best_score["valid_0"]["auc"])
-        self.validation_logloss_ = float(booster.best_score["valid_0"]["binary_logloss"])
+        self.validation_logloss_ = float(
+            booster.best_score["valid_0"]["binary_logloss"]
+        )
         if self.refit:
             dall = lgb.Dataset(M, y, feature_name=names, categorical_feature=cat)
             booster = lgb.train(params, dall, num_boost_round=self.best_iteration_)

@@ -118,7 +118,9 @@ class TrainedModels:
 NON_FEATURES = ("patient_id", "as_of", "label", "label_bed_days")
 
 
-def fit_models(tables, design: ModelDesign, *, spec=None, engine="duckdb") -> TrainedModels:
+def fit_models(
+    tables, design: ModelDesign, *, spec=None, engine="duckdb"
+) -> TrainedModels:
     """Fit the risk model, its calibration and the baselines under ``design``.
 
     Training snapshots (``design.temporal.train_as_of``) are stacked. People are

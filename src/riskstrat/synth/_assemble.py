@@ -10,6 +10,7 @@ import pyarrow as pa
 from riskstrat.sources import CONTRACT
 from riskstrat.synth._codes import (
     ACUTE_CODES,
+    ACUTE_DRUGS,
     DRUGS,
     ELECTIVE_CODES,
     FALL_CAUSE_CODES,
@@ -153,7 +154,7 @@ def assemble(
         "patients": patients,
         "admissions": admissions,
         "prescriptions": _prescriptions(
-            people, observed, end_day, em, start, all_ids, rng
+            people, events, observed, end_day, em, start, all_ids, rng
         ),
         "residences": _residences(people, observed, events, days, start, all_ids),
         "nominations": _nominations(
@@ -270,7 +271,7 @@ def _electives(people, observed, em_person, em_day, em_disch, days, rng):
     }
 
 
-def _prescriptions(people, observed, end_day, em, start, all_ids, rng):
+def _prescriptions(people, events, observed, end_day, em, start, all_ids, rng):
     """Repeat prescriptions every 28 days for each drug a person takes."""
     n = people.u.shape[0]
     codes = np.array(list(DRUGS))
@@ -298,11 +299,21 @@ def _prescriptions(people, observed, end_day, em, start, all_ids, rng):
     # Acute courses on discharge from emergency spells.
     uti = em["primary"] == "N390"
     give = (uti | (rng.random(uti.size) < 0.25)) & (em["disch"] < end_day[em["person"]])
-    a_order = np.argsort(em["person"][give], kind="stable")
-    a_person = em["person"][give][a_order].astype(np.int32)
-    a_day = em["disch"][give][a_order].astype(np.int32)
-    a_drug = np.where(uti, code_index["0501130R0"], code_index["0501013B0"])
-    a_drug = a_drug[give][a_order].astype(np.int32)
+    d_drug = np.where(uti, code_index["0501130R0"], code_index["0501013B0"])
+    # Acute courses prescribed in primary care (drawn by the simulation).
+    g_person = events.concat("acute_person")
+    g_day = events.concat("acute_day")
+    g_drug = np.array([code_index[c] for c in ACUTE_DRUGS], dtype=np.int32)[
+        events.concat("acute_drug", np.int8)
+    ]
+    seen = observed[g_person] & (g_day < end_day[g_person])
+    a_person = np.concatenate([em["person"][give], g_person[seen]])
+    a_day = np.concatenate([em["disch"][give], g_day[seen]])
+    a_drug = np.concatenate([d_drug[give], g_drug[seen]])
+    a_order = np.argsort(a_person, kind="stable")
+    a_person = a_person[a_order].astype(np.int32)
+    a_day = a_day[a_order].astype(np.int32)
+    a_drug = a_drug[a_order].astype(np.int32)
     # Expand issues a block of people at a time to bound memory at scale.
     bounds = np.arange(0, n + _CHUNK, _CHUNK)
     pair_cut = np.searchsorted(pers, bounds)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ACUTE_CODES",
+    "ACUTE_DRUGS",
     "DRUGS",
     "ELECTIVE_CODES",
     "FALL_CAUSE_CODES",
@@ -208,6 +209,18 @@ FRAILTY_DRUG_TIERS: tuple[tuple[float, tuple[str, ...]], ...] = (
     (2.9, ("0606020A0", "0409010N0")),
 )
 
+#: Acute courses prescribed in primary care (at a rate that rises with frailty).
+ACUTE_DRUGS: tuple[str, ...] = (
+    "0501013B0",
+    "0501030I0",
+    "0501130R0",
+    "0501050B0",
+    "0603020T0",
+    "0104020L0",
+    "1001010P0",
+    "0407010H0",
+)
+
 DRUGS: dict[str, str] = {
     "0206020A0": "Amlodipine",
     "0205051R0": "Ramipril",
@@ -237,4 +250,9 @@ DRUGS: dict[str, str] = {
     "0409010N0": "Levodopa",
     "0501013B0": "Amoxicillin",
     "0501130R0": "Nitrofurantoin",
+    "0501030I0": "Doxycycline",
+    "0501050B0": "Clarithromycin",
+    "0603020T0": "Prednisolone",
+    "0104020L0": "Loperamide",
+    "1001010P0": "Naproxen",
 }

@@ -92,11 +92,11 @@ class SynthParams:
     winter_amplitude: float = 0.12
     post_discharge_boost: float = 5.0
     post_discharge_days: float = 25.0
-    frailty_persistent_sd: float = 0.75
+    frailty_persistent_sd: float = 0.55
     frailty_transient_sd: float = 0.65
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
-    ltc_frailty_loading: float = 0.45
+    ltc_frailty_loading: float = 1.2
     death_gompertz_intercept: float = -10.6
     death_gompertz_slope: float = 0.092
     death_frailty_coef: float = 0.6
@@ -111,3 +111,5 @@ class SynthParams:
     nomination_rate: float = 0.004
     elective_base_rate: float = 0.04
     out_of_hours_share: float = 0.5
+    acute_base_rate: float = 1.0
+    acute_frailty_coef: float = 1.5

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from riskstrat.synth._codes import FRAILTY_DRUG_TIERS, LTCS
+from riskstrat.synth._codes import ACUTE_DRUGS, FRAILTY_DRUG_TIERS, LTCS
 from riskstrat.synth._params import SynthParams
 
 __all__: list[str] = []
@@ -105,6 +105,9 @@ class Events:
     move_to: list[np.ndarray] = field(default_factory=list)
     nom_person: list[np.ndarray] = field(default_factory=list)
     nom_day: list[np.ndarray] = field(default_factory=list)
+    acute_person: list[np.ndarray] = field(default_factory=list)
+    acute_day: list[np.ndarray] = field(default_factory=list)
+    acute_drug: list[np.ndarray] = field(default_factory=list)
 
     def concat(self, name: str, dtype: type = np.int32) -> np.ndarray:
         """All arrays of one list joined (empty array if none)."""
@@ -207,6 +210,31 @@ def _weekly(p: People, t: int, params: SynthParams, rng: np.random.Generator) ->
         p.cross_day[first, k] = t
 
 
+def _acute_prescribing(
+    p: People, t: int, params: SynthParams, rng: np.random.Generator, events: Events
+) -> None:
+    """Acute primary-care prescriptions in week ``[t, t + 7)``, driven by frailty.
+
+    A Poisson number of acute courses per person, at the annual rate
+    ``acute_base_rate * exp(acute_frailty_coef * frailty)``: the GP sees a
+    deteriorating person more often, so current frailty (including its
+    transient part) leaves a trace in the record. Drawn from a stream of its
+    own, so the other events are the same with or without it.
+    """
+    active = p.alive & (t >= p.reg_day) & (t < p.dereg_day) & (t > p.hosp_until)
+    rate = params.acute_base_rate * np.exp(params.acute_frailty_coef * p.frailty)
+    k = rng.poisson(np.where(active, rate * 7.0 / _YEAR, 0.0))
+    idx = np.repeat(np.flatnonzero(k), k[k > 0])
+    if idx.size:
+        events.acute_person.append(idx.astype(np.int32))
+        events.acute_day.append(
+            (t + rng.integers(0, 7, size=idx.size)).astype(np.int32)
+        )
+        events.acute_drug.append(
+            rng.integers(0, len(ACUTE_DRUGS), size=idx.size).astype(np.int8)
+        )
+
+
 def emergency_rate(p: People, t: int, params: SynthParams) -> np.ndarray:
     """Annual emergency-admission rate of each person on day ``t`` (no boost)."""
     age_term = params.emergency_age_slope * np.maximum(p.age - 45, 0) + np.log1p(
@@ -256,6 +284,7 @@ def step(
     programme=None,
     events: Events | None = None,
     conditional: bool = False,
+    rng_acute: np.random.Generator | None = None,
 ) -> np.ndarray | None:
     """Advance every person by day ``t``.
 
@@ -265,6 +294,8 @@ def step(
     """
     if t % 7 == 0 and t > 0:
         _weekly(p, t, params, rng)
+    if t % 7 == 0 and events is not None and rng_acute is not None:
+        _acute_prescribing(p, t, params, rng_acute, events)
     _review(p, t, programme, rng_prog)
     n = p.x.shape[0]
     active = p.alive & (t < p.dereg_day)
@@ -379,7 +410,8 @@ class RunProgramme:
 
 def streams(random_state: int) -> dict[str, np.random.Generator]:
     """Independent random streams of one population (fixed order of spawning)."""
-    names = ("init", "daily", "los", "programme", "assemble")
+    # New streams go at the end: spawning keeps the earlier ones unchanged.
+    names = ("init", "daily", "los", "programme", "assemble", "acute")
     seqs = np.random.SeedSequence(random_state).spawn(len(names))
     return {k: np.random.default_rng(s) for k, s in zip(names, seqs, strict=True)}
 
@@ -406,5 +438,6 @@ def run(
             rngs["programme"],
             programme,
             events,
+            rng_acute=rngs["acute"],
         )
     return people, events if events is not None else Events(), rngs
