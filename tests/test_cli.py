@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.csv as pacsv
+import pytest
 from typer.testing import CliRunner
 
 from _support.canonical import VALID, write_folder
@@ -68,13 +69,58 @@ def test_bad_date_option_is_explained(tmp_path):
     assert "YYYY-MM-DD" in r.output
 
 
-def test_demo_runs_and_says_where_outputs_are(tmp_path):
+def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     r = runner.invoke(
-        app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "400"]
+        app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "3000"]
     )
     assert r.exit_code == 0, r.output
     assert "Outputs:" in r.output
     assert (tmp_path / "demo" / "source" / "truth.json").exists()
+    assert (tmp_path / "demo" / "evaluation" / "overall.csv").exists()
+    assert (tmp_path / "demo" / "evaluation" / "roc.png").exists()
+    assert "registered" in r.output and "emergency-risk@champion" in r.output
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pop") / "source"
+    r = runner.invoke(app, ["synth", "--patients", "3000", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_train_logs_registers_and_model_loads_by_alias(population, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["train", "--data", str(population), "--as-of", "2021-04-01"]
+    r = runner.invoke(
+        app,
+        [*args, "--register", "risk", "--tracking-uri", uri, "--bootstraps", "20"],
+    )
+    assert r.exit_code == 0, r.output
+    for model in ("lightgbm", "logistic", "rules", "oracle"):
+        assert model in r.output
+    assert "Registered risk@champion (version 1)" in r.output
+    assert "2023-04-01: AUROC" in r.output  # the stale-score check, two years on
+
+    from riskstrat.model import load_model
+
+    loaded = load_model("risk@champion", tracking_uri=uri)
+    assert loaded.version == "1"
+
+
+def test_train_refuses_a_test_year_past_the_extract(population, tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    args = ["train", "--data", str(population), "--as-of", "2023-04-01"]
+    r = runner.invoke(app, [*args, "--tracking-uri", uri])
+    assert r.exit_code == 2
+    assert "extract" in r.output
+
+
+def test_unknown_source_is_explained(population):
+    r = runner.invoke(app, ["validate", str(population), "--source", "fhir"])
+    assert r.exit_code != 0
+    assert "--source must be one of" in r.output
 
 
 def test_features_command_writes_parquet(tmp_path):

@@ -426,6 +426,9 @@ def demo(
     ),
     patients: Annotated[int, typer.Option(help="People to simulate.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    model_name: Annotated[
+        str, typer.Option(help="Name to register the demo model under.")
+    ] = "emergency-risk",
 ) -> None:
     """Run everything that exists on a synthetic population and say where it went."""
     from riskstrat.synth import make_population
@@ -440,9 +443,49 @@ def demo(
     import pyarrow.csv as pacsv
 
     pacsv.write_csv(tables.rejects, rejects)
+
+    from riskstrat.batch import run_training
+    from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign
+
+    end = pop.truth.end
+    t0, t1, t2 = (_yearly_after(end, -k) for k in (3, 2, 1))
+    design = ModelDesign(
+        cohort=CohortSettings(min_age=18),
+        temporal=TemporalDesign(train_as_of=(t0,), test_as_of=t1),
+        random_state=seed,
+    )
+    result = run_training(
+        tables,
+        design,
+        truth=pop.truth,
+        stale_as_of=[t2],
+        register=model_name,
+        run_name=f"demo-{t0.isoformat()}",
+    )
+    evaluation = out / "evaluation"
+    result.evaluations["lightgbm"].save(evaluation)
+    result.comparison.to_csv(evaluation / "comparison.csv", index=False)
+    from riskstrat.report import save_figures
+
+    save_figures(result.evaluations["lightgbm"], evaluation, name="lightgbm")
+    console.print(
+        f"3. trained at {t0}, tested on the year from {t1} ({result.n_test:,} people):"
+    )
+    for row in result.comparison.to_dict("records"):
+        console.print(
+            f"   {row['model']:<9} AUROC {row['auroc']:.3f} "
+            f"({row['auroc_ci_low']:.3f}-{row['auroc_ci_high']:.3f})  "
+            f"calibration slope {row['calibration_slope']:.2f}"
+        )
+    info = result.mlflow or {}
+    console.print(
+        f"4. registered [bold]{model_name}@champion[/] (version {info.get('version')})"
+    )
     console.print("\nOutputs:")
     console.print(f"  canonical tables + truth.json  {source}")
     console.print(f"  rejected rows                  {rejects}")
+    console.print(f"  evaluation tables and figures  {evaluation}")
+    console.print(f"  MLflow runs and registry       {info.get('tracking_uri')}")
 
 
 def main() -> None:

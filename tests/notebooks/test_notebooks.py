@@ -31,9 +31,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
         resources={"metadata": {"path": str(tmp_path)}},
     )
     client.execute(env=dict(os.environ))
-    outputs = [
-        o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs
-    ]
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors
     text = "".join(o.get("text", "") for o in outputs)

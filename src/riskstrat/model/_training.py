@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ def cohort_frame(
     cohort: CohortSettings,
     horizon_days: int = 365,
     spec=None,
-    engine: str = "duckdb",
+    engine: Literal["duckdb", "spark"] = "duckdb",
     with_labels: bool = True,
 ) -> pd.DataFrame:
     """Features (and labels) of the cohort on ``as_of``, as one pandas frame.
@@ -84,7 +85,7 @@ def _calibration_mask(ids: pd.Series, share: float, seed: int) -> np.ndarray:
         ],
         dtype=np.uint64,
     )
-    return (h % np.uint64(10_000)).astype(np.int64) < int(round(share * 10_000))
+    return (h % np.uint64(10_000)).astype(np.int64) < round(share * 10_000)
 
 
 @dataclass(frozen=True)
