@@ -277,6 +277,15 @@ def _yearly_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _auroc_line(label: str, r: dict) -> str:
+    """``label AUROC a (lo-hi), calibration slope b`` from a result row."""
+    return (
+        f"{label} AUROC {r['auroc']:.3f} "
+        f"({r['auroc_ci_low']:.3f}-{r['auroc_ci_high']:.3f}), "
+        f"calibration slope {r['calibration_slope']:.2f}"
+    )
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
@@ -404,11 +413,7 @@ def train(
     if not result.stale.empty:
         console.print("Scores of the model trained at T0, years later:")
         for r in result.stale.to_dict("records"):
-            console.print(
-                f"  {r['scored_as_of']}: AUROC {r['auroc']:.3f} "
-                f"({r['auroc_ci_low']:.3f}-{r['auroc_ci_high']:.3f}), "
-                f"calibration slope {r['calibration_slope']:.2f}"
-            )
+            console.print(_auroc_line(f"  {r['scored_as_of']}:", r))
     info = result.mlflow or {}
     console.print(
         f"MLflow run [bold]{info.get('run_id')}[/] in {info.get('tracking_uri')}"
@@ -472,11 +477,7 @@ def demo(
         f"3. trained at {t0}, tested on the year from {t1} ({result.n_test:,} people):"
     )
     for row in result.comparison.to_dict("records"):
-        console.print(
-            f"   {row['model']:<9} AUROC {row['auroc']:.3f} "
-            f"({row['auroc_ci_low']:.3f}-{row['auroc_ci_high']:.3f})  "
-            f"calibration slope {row['calibration_slope']:.2f}"
-        )
+        console.print(_auroc_line(f"   {row['model']:<9}", row))
     info = result.mlflow or {}
     console.print(
         f"4. registered [bold]{model_name}@champion[/] (version {info.get('version')})"

@@ -217,7 +217,9 @@ def run_training(
     seconds["evaluate"] = time.perf_counter() - tic
 
     tic = time.perf_counter()
-    stale = _stale_table(tables, models, design, stale_as_of, n_bootstraps, engine)
+    stale = _stale_table(
+        tables, models, design, stale_as_of, n_bootstraps, engine, evaluations
+    )
     seconds["stale"] = time.perf_counter() - tic
     logger.info(
         "test year %s: %d people; %s",
@@ -272,33 +274,38 @@ def run_training(
 
 
 def _stale_table(
-    tables, models, design, stale_as_of, n_bootstraps, engine
+    tables, models, design, stale_as_of, n_bootstraps, engine, evaluations
 ) -> pd.DataFrame:
     from riskstrat.report import evaluate
 
     trained = max(design.temporal.train_as_of)
     rows = []
     for day in sorted({design.temporal.test_as_of, *stale_as_of}):
-        frame = cohort_frame(
-            tables,
-            as_of=day,
-            cohort=design.cohort,
-            horizon_days=design.temporal.horizon_days,
-            engine=engine,
-        )
-        p = models.risk_model.predict_proba(frame[models.feature_columns])[:, 1]
-        ev = evaluate(
-            frame["label"].to_numpy(),
-            p,
-            n_bootstraps=n_bootstraps,
-            random_state=design.random_state,
-        )
+        if day == design.temporal.test_as_of:  # evaluated already
+            ev = evaluations["lightgbm"]
+            n = int(ev.metric("n"))
+        else:
+            frame = cohort_frame(
+                tables,
+                as_of=day,
+                cohort=design.cohort,
+                horizon_days=design.temporal.horizon_days,
+                engine=engine,
+            )
+            p = models.risk_model.predict_proba(frame[models.feature_columns])[:, 1]
+            ev = evaluate(
+                frame["label"].to_numpy(),
+                p,
+                n_bootstraps=n_bootstraps,
+                random_state=design.random_state,
+            )
+            n = len(frame)
         auroc = ev.overall.set_index("metric").loc["auroc"]
         rows.append(
             {
                 "scored_as_of": day.isoformat(),
                 "years_since_training": round((day - trained).days / 365.25, 1),
-                "n": len(frame),
+                "n": n,
                 "auroc": float(auroc["estimate"]),
                 "auroc_ci_low": float(auroc["ci_low"]),
                 "auroc_ci_high": float(auroc["ci_high"]),
