@@ -20,7 +20,6 @@ Rules, in the priority order used to name the one rule recorded per rejected row
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import logging
 import os
 import warnings
@@ -33,7 +32,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskstrat.exceptions import DataQualityWarning, SchemaError
-from riskstrat.sources._parse import as_text, parse_column, read_raw
+from riskstrat.sources._parse import (
+    as_text,
+    check_required_columns,
+    parse_column,
+    read_raw,
+)
 from riskstrat.sources._schema import (
     CONTRACT,
     DRUG_CODE_SYSTEMS,
@@ -44,7 +48,7 @@ from riskstrat.sources._schema import (
 )
 from riskstrat.sources._tables import COUNTS_SCHEMA, TABLE_NAMES, Tables
 
-__all__ = ["RULES", "RawTable", "load_tables", "validate_tables"]
+__all__ = ["RULES", "RawTable", "check_extract_date", "load_tables", "validate_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -126,19 +130,7 @@ def _check_columns(schema: TableSchema, raw: pa.Table, file: str) -> None:
         and "year_of_birth" in found
     ):
         required.remove("birth_date")
-    missing = [c for c in required if c not in found]
-    if missing:
-        hints = []
-        for c in missing:
-            close = difflib.get_close_matches(c, found, n=1)
-            if close:
-                hints.append(f"{c!r} (did you mean {close[0]!r}?)")
-        extra = f" Near misses: {', '.join(hints)}." if hints else ""
-        raise SchemaError(
-            f"{file}: the {schema.name} table lacks required column(s) {missing}.\n"
-            f"expected (required): {required}\n"
-            f"found:               {found}.{extra}"
-        )
+    check_required_columns(file, schema.name, required, found)
 
 
 def _mask(arr) -> np.ndarray:
@@ -400,12 +392,7 @@ def load_tables(
             "The `drug_code_system` parameter of load_tables must be one of "
             f"{list(DRUG_CODE_SYSTEMS)}. Got {drug_code_system!r} instead."
         )
-    if extract_date is not None and (
-        not isinstance(extract_date, dt.date) or isinstance(extract_date, dt.datetime)
-    ):
-        raise TypeError(
-            f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
-        )
+    check_extract_date(extract_date)
     raws: dict[str, RawTable] = {}
     for name in TABLE_NAMES:
         schema = CONTRACT[name]
@@ -444,6 +431,26 @@ def load_tables(
         extract_date=extract_date,
         drug_code_system=drug_code_system,
     )
+
+
+def check_extract_date(extract_date: object) -> None:
+    """Refuse an ``extract_date`` that is not a plain ``datetime.date`` (or None).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> check_extract_date(dt.date(2024, 4, 1))
+    >>> check_extract_date("2024-04-01")
+    Traceback (most recent call last):
+    ...
+    TypeError: `extract_date` must be a datetime.date. Got '2024-04-01' instead.
+    """
+    if extract_date is not None and (
+        not isinstance(extract_date, dt.date) or isinstance(extract_date, dt.datetime)
+    ):
+        raise TypeError(
+            f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
+        )
 
 
 class RawTable(NamedTuple):

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskstrat.sources._reading import run
+from riskstrat.sources._reading import SourceView, run
 from riskstrat.sources._tables import Tables
 
 __all__ = [
@@ -359,10 +359,16 @@ def canonical_report(tables: Tables) -> MappingReport:
     )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReportParts:
-    """Rows of a :class:`MappingReport`, gathered table by table by an adapter."""
+    """Rows of a :class:`MappingReport`, gathered table by table by an adapter.
 
+    ``rules`` and ``reasons`` describe, one line each, every mapping rule and
+    unmapped reason the adapter's relations name.
+    """
+
+    rules: Mapping[str, str] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
     tables: list[dict] = field(default_factory=list)
     mapped: list[dict] = field(default_factory=list)
     unmapped: list[dict] = field(default_factory=list)
@@ -371,27 +377,29 @@ class ReportParts:
         self,
         con: duckdb.DuckDBPyConnection,
         relation: str,
+        view: SourceView,
         *,
-        source_table: str,
-        source_file: str,
         canonical_table: str | None,
         aspects: Sequence[str],
-        rules: Mapping[str, str],
-        reasons: Mapping[str, str],
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
-        """Count the rows of ``relation`` (one per source row) by rule and reason.
+        """Count the rows of ``relation`` (one per row of ``view``) by rule and reason.
 
         ``relation`` has ``_row``, ``reason`` (null when the row was mapped) and
         one column per aspect naming the rule that decided it for mapped rows.
-        Every rule and reason met must be described in ``rules`` / ``reasons``.
+        Every rule and reason met must be described in ``rules`` / ``reasons``;
+        ``reasons`` given here replaces the adapter's texts for this table (to
+        add what was found in the data).
         """
+        source_table = view.name
+        reasons = self.reasons if reasons is None else reasons
         read, n_unmapped = run(con, f"SELECT count(*), count(reason) FROM {relation}")[
             0
         ]
         self.tables.append(
             {
                 "source_table": source_table,
-                "source_file": source_file,
+                "source_file": view.label,
                 "canonical_table": canonical_table,
                 "read": int(read),
                 "mapped": int(read - n_unmapped),
@@ -424,7 +432,7 @@ class ReportParts:
                         "aspect": aspect,
                         "rule": rule,
                         "rows": int(rows),
-                        "description": rules[rule],
+                        "description": self.rules[rule],
                     }
                 )
 

@@ -33,12 +33,19 @@ Mapping rules (``docs/sources.md`` has them as a table, with the reasons):
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from typing import Literal
 
 import duckdb
 
+from riskstrat.sources._adapter import (
+    EMERGENCY_FROM_URGENCY,
+    check_options,
+    finish,
+    mapped_rows,
+    plain_inpatient_rule,
+    source_rows,
+)
 from riskstrat.sources._expr import (
     as_date,
     coalesce,
@@ -50,14 +57,8 @@ from riskstrat.sources._expr import (
     text,
     time_text,
 )
-from riskstrat.sources._loader import RawTable, validate_tables
-from riskstrat.sources._mapping import (
-    ReportParts,
-    SourceTables,
-    Status,
-    assess_features,
-    with_report,
-)
+from riskstrat.sources._loader import RawTable
+from riskstrat.sources._mapping import ReportParts, SourceTables, Status
 from riskstrat.sources._omop_text import REASONS, RULES
 from riskstrat.sources._reading import SourceView, TableSpec, open_tables, run
 
@@ -69,8 +70,6 @@ __all__ = [
     "RESIDENCE_CODES",
     "load_omop",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: ``admitted_from`` / ``admitting_source`` concepts meaning "from an emergency
 #: room": ER visit (9203, Visit domain in 5.4), Emergency Room - Hospital
@@ -198,17 +197,7 @@ def load_omop(
     >>> t.mapping.tables.select(["source_table", "read", "mapped"]).to_pylist()[-1]
     {'source_table': 'visit_occurrence', 'read': 2, 'mapped': 1}
     """
-    if extract_date is not None and (
-        not isinstance(extract_date, dt.date) or isinstance(extract_date, dt.datetime)
-    ):
-        raise TypeError(
-            f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
-        )
-    if inpatient_urgency not in ("unknown", "elective"):
-        raise ValueError(
-            "The `inpatient_urgency` parameter of load_omop must be 'unknown' or "
-            f"'elective'. Got {inpatient_urgency!r} instead."
-        )
+    check_options(extract_date, inpatient_urgency, caller="load_omop")
     con = duckdb.connect()
     try:
         views = open_tables(con, path, SPECS, what="OMOP CDM", schema=schema)
@@ -223,34 +212,26 @@ def _map(
     extract_date: dt.date | None,
     inpatient_urgency: str,
 ) -> SourceTables:
-    parts = ReportParts()
+    parts = ReportParts(rules=RULES, reasons=REASONS)
     notes = _notes(con, views)
-    has_concept = "concept" in views
     _visit_kinds(con, "concept_ancestor" in views)
     _visits(con, views, elective=inpatient_urgency == "elective")
     _conditions(con, views)
     raws = {
         "patients": _patients(con, views, parts),
         "admissions": _admissions(con, views, parts),
+        "prescriptions": _prescriptions(con, views, parts),
+        "residences": _residences(con, views, parts),
     }
-    overrides: dict[str, tuple[Status, str]] = {}
-    rx = _prescriptions(con, views, parts)
-    if rx is not None:
-        raws["prescriptions"] = rx
-    res = _residences(con, views, parts)
-    if res is not None:
-        raws["residences"] = res
-    tables = validate_tables(raws, extract_date=extract_date, drug_code_system="rxnorm")
-    overrides.update(_overrides(views, parts, has_concept))
-    report = parts.report("omop", assess_features(tables, overrides), notes)
-    logger.info(
-        "omop: %d patients, %d admissions, %d prescriptions mapped; not computable: %s",
-        tables.patients.num_rows,
-        tables.admissions.num_rows,
-        tables.prescriptions.num_rows,
-        ", ".join(report.not_computable) or "none",
+    return finish(
+        raws,
+        parts,
+        source="omop",
+        extract_date=extract_date,
+        drug_code_system="rxnorm",
+        overrides=_overrides(views, parts, "concept" in views),
+        notes=notes,
     )
-    return with_report(tables, report)
 
 
 def _notes(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) -> list[str]:
@@ -308,9 +289,6 @@ def _visits(
 ) -> None:
     """``visits``: every visit with its kind; ``adm``: admissions with urgency."""
     v = views["visit_occurrence"]
-    origin = coalesce(
-        v, "admitted_from_concept_id", "admitting_source_concept_id", cast="BIGINT"
-    )
     run(
         con,
         f"""
@@ -323,7 +301,7 @@ def _visits(
             {date_text(v, "visit_start_date")} AS start_text,
             {date_text(v, "visit_end_date")} AS end_text,
             {time_text(v, "visit_start_datetime")} AS start_time,
-            {origin} AS origin
+            {_origin(v)} AS origin
         FROM src_visit_occurrence t
         LEFT JOIN visit_kind k ON k.concept_id = {ident(col(v, "visit_concept_id"))}
     """,
@@ -331,16 +309,12 @@ def _visits(
     er_detail = "SELECT NULL::BIGINT AS visit_id WHERE false"
     if "visit_detail" in views:
         d = views["visit_detail"]
-        d_origin = coalesce(
-            d, "admitted_from_concept_id", "admitting_source_concept_id", cast="BIGINT"
-        )
-        d_concept = ident(col(d, "visit_detail_concept_id"))
+        join, is_er = _er_segment(d)
         er_detail = f"""
             SELECT DISTINCT {ident(col(d, "visit_occurrence_id"))} AS visit_id
-            FROM src_visit_detail t LEFT JOIN visit_kind k ON k.concept_id = {d_concept}
-            WHERE k.kind IN ('er', 'er_inpatient') OR {d_concept} = 8870
-               OR {d_origin} IN {in_list(EMERGENCY_ORIGINS)}"""
-    plain = "'plain_inpatient_elective'" if elective else "'urgency_unknown'"
+            FROM src_visit_detail t {join}
+            WHERE {is_er}"""
+    plain = plain_inpatient_rule(elective)
     run(
         con,
         f"""
@@ -358,10 +332,7 @@ def _visits(
         con,
         f"""
         CREATE TEMP TABLE adm AS
-        SELECT *,
-            CASE WHEN urgency = 'urgency_unknown' THEN NULL
-                 WHEN urgency = 'plain_inpatient_elective' THEN false
-                 ELSE true END AS emergency
+        SELECT *, {EMERGENCY_FROM_URGENCY} AS emergency
         FROM (
             SELECT v.*,
                 CASE WHEN v.kind = 'er_inpatient' THEN 'er_and_inpatient_visit'
@@ -376,6 +347,28 @@ def _visits(
         )
     """,
     )
+
+
+def _origin(view: SourceView) -> str:
+    """SQL: where a visit (or visit detail) was admitted from (5.4 or 5.3 name)."""
+    return coalesce(
+        view, "admitted_from_concept_id", "admitting_source_concept_id", cast="BIGINT"
+    )
+
+
+def _er_segment(d: SourceView) -> tuple[str, str]:
+    """SQL join and condition: visit_detail row ``t`` is an emergency-room segment.
+
+    Its concept is an ER or ER-and-inpatient visit (or a descendant), or
+    Emergency Room - Hospital (8870), or it was admitted from an emergency room.
+    """
+    concept = ident(col(d, "visit_detail_concept_id"))
+    join = f"LEFT JOIN visit_kind k ON k.concept_id = {concept}"
+    condition = (
+        f"(k.kind IN ('er', 'er_inpatient') OR {concept} = 8870 "
+        f"OR {_origin(d)} IN {in_list(EMERGENCY_ORIGINS)})"
+    )
+    return join, condition
 
 
 def _admissions(
@@ -398,14 +391,7 @@ def _admissions(
     """,
     )
     parts.tally(
-        con,
-        "visit_tally",
-        source_table="visit_occurrence",
-        source_file=v.label,
-        canonical_table="admissions",
-        aspects=["urgency"],
-        rules=RULES,
-        reasons=REASONS,
+        con, "visit_tally", v, canonical_table="admissions", aspects=["urgency"]
     )
     if "visit_detail" in views:
         _tally_visit_detail(con, views["visit_detail"], parts)
@@ -413,14 +399,15 @@ def _admissions(
         parts.tally(
             con,
             "cond",
-            source_table="condition_occurrence",
-            source_file=views["condition_occurrence"].label,
+            views["condition_occurrence"],
             canonical_table="admissions",
             aspects=["icd10"],
-            rules=RULES,
             reasons=_condition_reasons(con, "concept" in views),
         )
-    table = con.sql("""
+    return source_rows(
+        con,
+        v,
+        """
         WITH prim AS (
             SELECT visit_id, first(code ORDER BY start NULLS LAST, _row) AS code
             FROM cond WHERE reason IS NULL AND is_primary GROUP BY visit_id
@@ -437,42 +424,29 @@ def _admissions(
             a.start_time AS admission_time
         FROM adm a LEFT JOIN prim p ON p.visit_id = a.visit_id
         LEFT JOIN sec s ON s.visit_id = a.visit_id
-        ORDER BY a._row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), v.label, table["_row"].to_numpy())
+    """,
+    )
 
 
 def _tally_visit_detail(
     con: duckdb.DuckDBPyConnection, d: SourceView, parts: ReportParts
 ) -> None:
-    d_origin = coalesce(
-        d, "admitted_from_concept_id", "admitting_source_concept_id", cast="BIGINT"
-    )
-    d_concept = ident(col(d, "visit_detail_concept_id"))
+    join, is_er = _er_segment(d)
     run(
         con,
         f"""
         CREATE TEMP VIEW detail_tally AS
         SELECT t._row,
             CASE WHEN a.visit_id IS NULL THEN 'visit_not_admission' END AS reason,
-            CASE WHEN k.kind IN ('er', 'er_inpatient') OR {d_concept} = 8870
-                   OR {d_origin} IN {in_list(EMERGENCY_ORIGINS)}
-                 THEN 'er_segment' ELSE 'other_segment' END AS segment
+            CASE WHEN {is_er} THEN 'er_segment' ELSE 'other_segment' END AS segment
         FROM src_visit_detail t
-        LEFT JOIN visit_kind k ON k.concept_id = {d_concept}
+        {join}
         LEFT JOIN (SELECT DISTINCT visit_id FROM adm) a
             ON a.visit_id = {ident(col(d, "visit_occurrence_id"))}
     """,
     )
     parts.tally(
-        con,
-        "detail_tally",
-        source_table="visit_detail",
-        source_file=d.label,
-        canonical_table="admissions",
-        aspects=["segment"],
-        rules=RULES,
-        reasons=REASONS,
+        con, "detail_tally", d, canonical_table="admissions", aspects=["segment"]
     )
 
 
@@ -641,12 +615,9 @@ def _patients(
     parts.tally(
         con,
         "persons",
-        source_table="person",
-        source_file=p.label,
+        p,
         canonical_table="patients",
         aspects=["birth_date_rule", "sex_rule"],
-        rules=RULES,
-        reasons=REASONS,
     )
     death = (
         "SELECT NULL::VARCHAR AS patient_id, NULL::VARCHAR AS death_date WHERE false"
@@ -659,9 +630,7 @@ def _patients(
             f"""
             CREATE TEMP TABLE deaths AS
             SELECT _row, patient_id, dtext,
-                CASE WHEN patient_id NOT IN (SELECT patient_id FROM persons
-                                             WHERE patient_id IS NOT NULL)
-                     OR patient_id IS NULL THEN 'unknown_person'
+                CASE WHEN {_unknown_person("patient_id")} THEN 'unknown_person'
                      WHEN dtext IS NULL THEN 'missing_death_date'
                      WHEN k > 1 THEN 'duplicate_death' END AS reason,
                 'earliest_death_date' AS death
@@ -676,16 +645,7 @@ def _patients(
             )
         """,
         )
-        parts.tally(
-            con,
-            "deaths",
-            source_table="death",
-            source_file=dv.label,
-            canonical_table="patients",
-            aspects=["death"],
-            rules=RULES,
-            reasons=REASONS,
-        )
+        parts.tally(con, "deaths", dv, canonical_table="patients", aspects=["death"])
         death = (
             "SELECT patient_id, dtext AS death_date FROM deaths WHERE reason IS NULL"
         )
@@ -703,9 +663,7 @@ def _patients(
             CREATE TEMP TABLE periods AS
             SELECT t._row, {person_id(col(o, "person_id"))} AS patient_id,
                 {start} AS start, {end} AS stop,
-                CASE WHEN {person_id(col(o, "person_id"))} NOT IN (
-                        SELECT patient_id FROM persons WHERE patient_id IS NOT NULL)
-                     OR {person_id(col(o, "person_id"))} IS NULL
+                CASE WHEN {_unknown_person(person_id(col(o, "person_id")))}
                      THEN 'unknown_person'
                      WHEN {start} IS NULL OR {end} IS NULL THEN 'unreadable_period'
                 END AS reason,
@@ -714,20 +672,16 @@ def _patients(
         """,
         )
         parts.tally(
-            con,
-            "periods",
-            source_table="observation_period",
-            source_file=o.label,
-            canonical_table="patients",
-            aspects=["registration"],
-            rules=RULES,
-            reasons=REASONS,
+            con, "periods", o, canonical_table="patients", aspects=["registration"]
         )
         periods = (
             "SELECT patient_id, min(start) AS first_start, max(stop) AS last_end "
             "FROM periods WHERE reason IS NULL GROUP BY patient_id"
         )
-    table = con.sql(f"""
+    return source_rows(
+        con,
+        p,
+        f"""
         SELECT p._row, p.patient_id, p.birth_date, p.sex,
             NULL::VARCHAR AS locality, p.practice_id,
             NULL::INTEGER AS deprivation_decile, d.death_date,
@@ -736,9 +690,16 @@ def _patients(
         FROM persons p
         LEFT JOIN ({death}) d ON d.patient_id = p.patient_id
         LEFT JOIN ({periods}) r ON r.patient_id = p.patient_id
-        ORDER BY p._row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), p.label, table["_row"].to_numpy())
+    """,
+    )
+
+
+def _unknown_person(pid: str) -> str:
+    """SQL: person id ``pid`` is empty or not in ``persons``."""
+    return (
+        f"({pid} NOT IN (SELECT patient_id FROM persons WHERE patient_id IS NOT NULL)"
+        f" OR {pid} IS NULL)"
+    )
 
 
 # -- prescriptions and residences ----------------------------------------------
@@ -818,21 +779,21 @@ def _prescriptions(
     parts.tally(
         con,
         "drugs",
-        source_table="drug_exposure",
-        source_file=x.label,
+        x,
         canonical_table="prescriptions",
         aspects=["drug_rule"],
-        rules=RULES,
         reasons=reasons,
     )
-    if parts.count("drug_exposure", "mapped") == 0:
-        return None
-    table = con.sql("""
+    return mapped_rows(
+        con,
+        x,
+        parts,
+        """
         SELECT _row, patient_id, issue_date, drug_code,
             'rxnorm' AS drug_code_system, drug_name
-        FROM drugs WHERE reason IS NULL ORDER BY _row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), x.label, table["_row"].to_numpy())
+        FROM drugs WHERE reason IS NULL
+    """,
+    )
 
 
 def _residences(
@@ -873,22 +834,17 @@ def _residences(
     """,
     )
     parts.tally(
-        con,
-        "lives",
-        source_table="observation",
-        source_file=o.label,
-        canonical_table="residences",
-        aspects=["residence_rule"],
-        rules=RULES,
-        reasons=REASONS,
+        con, "lives", o, canonical_table="residences", aspects=["residence_rule"]
     )
-    if parts.count("observation", "mapped") == 0:
-        return None
-    table = con.sql("""
+    return mapped_rows(
+        con,
+        o,
+        parts,
+        """
         SELECT _row, patient_id, start_date, NULL::VARCHAR AS end_date, residence_type
-        FROM lives WHERE reason IS NULL ORDER BY _row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), o.label, table["_row"].to_numpy())
+        FROM lives WHERE reason IS NULL
+    """,
+    )
 
 
 def _overrides(

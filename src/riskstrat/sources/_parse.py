@@ -1,15 +1,19 @@
 """Read one canonical file and parse its columns to the contract's types, vectorised.
 
-Every parser takes the raw column (CSV: strings; Parquet: native types or
-strings) and returns ``(typed, bad)``: the typed Arrow array (null where the
-value is empty or could not be parsed) and a boolean mask of values that were
-present but unparseable.
+Headers are checked here for every reader (canonical folders and source
+adapters alike): normalised, refused when one appears twice, and compared with
+the required columns. Every parser takes the raw column (CSV: strings; Parquet:
+native types or strings) and returns ``(typed, bad)``: the typed Arrow array
+(null where the value is empty or could not be parsed) and a boolean mask of
+values that were present but unparseable.
 """
 
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,22 +54,87 @@ def read_raw(path: Path) -> pa.Table:
         if not header:
             return pa.table({})
         names = [h.replace("\ufeff", "") for h in header]
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-            ),
-        )
+        table = read_csv_text(path, names)
+    return normalise_headers(table, path.name)
+
+
+def read_csv_text(
+    path: Path, names: Sequence[str], *, delimiter: str = ","
+) -> pa.Table:
+    """A CSV file with every column of its header ``names`` read as text."""
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+        ),
+    )
+
+
+def normalise_headers(table: pa.Table, file_name: str) -> pa.Table:
+    """``table`` with :func:`normalise_name` headers; a header met twice is refused.
+
+    Raises
+    ------
+    SchemaError
+        Two headers are the same once normalised (``Sex`` and ``sex ``).
+    """
     normalised = [normalise_name(n) for n in table.column_names]
     dupes = sorted({n for n in normalised if normalised.count(n) > 1})
     if dupes:
         raise SchemaError(
-            f"{path.name}: column(s) {dupes} appear more than once (headers are "
+            f"{file_name}: column(s) {dupes} appear more than once (headers are "
             "matched ignoring case and surrounding spaces)."
         )
     return table.rename_columns(normalised)
+
+
+def check_required_columns(
+    file_name: str, table: str, required: Sequence[str], found: Sequence[str]
+) -> None:
+    """Refuse a table that lacks a required column, showing expected and found.
+
+    Parameters
+    ----------
+    file_name : str
+        Where the table came from, first in the message.
+    table : str
+        The table as the message names it (``"patients"``, ``"OMOP CDM person"``).
+    required, found : sequence of str
+        The columns the table must have, and those it has (normalised).
+
+    Raises
+    ------
+    SchemaError
+        A required column is missing; the message lists both sides and, for
+        each missing column, the closest found one (``difflib``).
+
+    Examples
+    --------
+    >>> check_required_columns("a.csv", "patients", ["patient_id"], ["patient_id"])
+    >>> check_required_columns("a.csv", "patients", ["patient_id"], ["patientid"])
+    Traceback (most recent call last):
+    ...
+    riskstrat.exceptions.SchemaError: a.csv: the patients table lacks required column(s) ['patient_id'].
+    expected (required): ['patient_id']
+    found:               ['patientid']. Near misses: 'patient_id' (did you mean 'patientid'?).
+    """  # noqa: E501
+    missing = [c for c in required if c not in found]
+    if not missing:
+        return
+    hints = []
+    for c in missing:
+        close = difflib.get_close_matches(c, found, n=1)
+        if close:
+            hints.append(f"{c!r} (did you mean {close[0]!r}?)")
+    extra = f" Near misses: {', '.join(hints)}." if hints else ""
+    raise SchemaError(
+        f"{file_name}: the {table} table lacks required column(s) {missing}.\n"
+        f"expected (required): {list(required)}\n"
+        f"found:               {list(found)}.{extra}"
+    )
 
 
 def as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:

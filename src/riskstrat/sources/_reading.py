@@ -11,7 +11,6 @@ rows are mapped get a ``_row`` column, the 1-based row number in the source
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import re
@@ -21,11 +20,15 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from riskstrat.exceptions import SchemaError
-from riskstrat.sources._parse import normalise_name
+from riskstrat.sources._parse import (
+    check_required_columns,
+    normalise_headers,
+    normalise_name,
+    read_csv_text,
+)
 
 __all__: list[str] = []
 
@@ -144,26 +147,11 @@ def open_tables(
         )
     for name, spec in specs.items():
         if name in views:
-            _check_columns(views[name], spec.columns, what=what)
+            view = views[name]
+            check_required_columns(
+                view.label, f"{what} {name}", spec.columns, list(view.columns)
+            )
     return views
-
-
-def _check_columns(view: SourceView, required: tuple[str, ...], *, what: str) -> None:
-    found = list(view.columns)
-    missing = [c for c in required if c not in view.columns]
-    if not missing:
-        return
-    hints = []
-    for c in missing:
-        close = difflib.get_close_matches(c, found, n=1)
-        if close:
-            hints.append(f"{c!r} (did you mean {close[0]!r}?)")
-    extra = f" Near misses: {', '.join(hints)}." if hints else ""
-    raise SchemaError(
-        f"{view.label}: the {what} {view.name} table lacks required column(s) "
-        f"{missing}.\nexpected (required): {list(required)}\n"
-        f"found:               {found}.{extra}"
-    )
 
 
 def _missing_table(name: str, where: str, found: list[str], what: str) -> SchemaError:
@@ -225,23 +213,8 @@ def _read_file(path: Path) -> pa.Table:
             header = fh.readline()
         delimiter = "\t" if header.count("\t") > header.count(",") else ","
         names = [n.strip().strip('"') for n in header.rstrip("\r\n").split(delimiter)]
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=False,
-            ),
-        )
-    normalised = [normalise_name(n) for n in table.column_names]
-    dupes = sorted({n for n in normalised if normalised.count(n) > 1})
-    if dupes:
-        raise SchemaError(
-            f"{path.name}: column(s) {dupes} appear more than once (headers are "
-            "matched ignoring case and surrounding spaces)."
-        )
-    return table.rename_columns(normalised)
+        table = read_csv_text(path, names, delimiter=delimiter)
+    return normalise_headers(table, path.name)
 
 
 def _register_arrow(

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,20 +32,20 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
-from riskstrat.sources._expr import as_date, col, date_text, text, time_text
-from riskstrat.sources._loader import RawTable, validate_tables
-from riskstrat.sources._mapping import (
-    ReportParts,
-    SourceTables,
-    Status,
-    assess_features,
-    with_report,
+from riskstrat.sources._adapter import (
+    EMERGENCY_FROM_URGENCY,
+    check_options,
+    finish,
+    mapped_rows,
+    plain_inpatient_rule,
+    source_rows,
 )
+from riskstrat.sources._expr import as_date, col, date_text, text, time_text
+from riskstrat.sources._loader import RawTable
+from riskstrat.sources._mapping import ReportParts, SourceTables, Status
 from riskstrat.sources._reading import SourceView, TableSpec, open_tables, run
 
 __all__ = ["load_synthea"]
-
-logger = logging.getLogger(__name__)
 
 SPECS = {
     "patients": TableSpec(required=True, columns=("id", "birthdate", "gender")),
@@ -140,17 +139,7 @@ def load_synthea(
     >>> t.admissions.select(["admission_date", "emergency"]).to_pylist()
     [{'admission_date': datetime.date(2020, 3, 1), 'emergency': True}]
     """
-    if extract_date is not None and (
-        not isinstance(extract_date, dt.date) or isinstance(extract_date, dt.datetime)
-    ):
-        raise TypeError(
-            f"`extract_date` must be a datetime.date. Got {extract_date!r} instead."
-        )
-    if inpatient_urgency not in ("unknown", "elective"):
-        raise ValueError(
-            "The `inpatient_urgency` parameter of load_synthea must be 'unknown' "
-            f"or 'elective'. Got {inpatient_urgency!r} instead."
-        )
+    check_options(extract_date, inpatient_urgency, caller="load_synthea")
     con = duckdb.connect()
     try:
         _register_map(con, icd10_map)
@@ -199,34 +188,28 @@ def _map(
     extract_date: dt.date | None,
     elective: bool,
 ) -> SourceTables:
-    parts = ReportParts()
-    raws = {"patients": _patients(con, views["patients"], parts)}
+    parts = ReportParts(rules=RULES, reasons=REASONS)
+    raws: dict[str, RawTable | None] = {
+        "patients": _patients(con, views["patients"], parts)
+    }
     _encounters(con, views["encounters"], elective)
     _conditions(con, views)
     raws["admissions"] = _admissions(con, views, parts)
     if "medications" in views:
-        rx = _medications(con, views["medications"], parts)
-        if rx is not None:
-            raws["prescriptions"] = rx
-    tables = validate_tables(raws, extract_date=extract_date, drug_code_system="rxnorm")
-    report = parts.report(
-        "synthea",
-        assess_features(tables, _overrides(views, parts)),
-        [
+        raws["prescriptions"] = _medications(con, views["medications"], parts)
+    return finish(
+        raws,
+        parts,
+        source="synthea",
+        extract_date=extract_date,
+        drug_code_system="rxnorm",
+        overrides=_overrides(views, parts),
+        notes=[
             "emergency and urgent care encounters alone are attendances, not "
             "admissions",
             "Synthea conditions are SNOMED CT; ICD-10 only through icd10_map",
         ],
     )
-    logger.info(
-        "synthea: %d patients, %d admissions, %d prescriptions mapped; not "
-        "computable: %s",
-        tables.patients.num_rows,
-        tables.admissions.num_rows,
-        tables.prescriptions.num_rows,
-        ", ".join(report.not_computable) or "none",
-    )
-    return with_report(tables, report)
 
 
 def _patients(
@@ -247,24 +230,18 @@ def _patients(
             NULL::VARCHAR AS reason
         FROM src_patients t""",
     )
-    parts.tally(
+    parts.tally(con, "persons", p, canonical_table="patients", aspects=["sex_rule"])
+    return source_rows(
         con,
-        "persons",
-        source_table="patients",
-        source_file=p.label,
-        canonical_table="patients",
-        aspects=["sex_rule"],
-        rules=RULES,
-        reasons=REASONS,
-    )
-    table = con.sql("""
+        p,
+        """
         SELECT _row, patient_id, birth_date, sex, locality,
             NULL::VARCHAR AS practice_id, NULL::INTEGER AS deprivation_decile,
             death_date, NULL::VARCHAR AS registration_date,
             NULL::VARCHAR AS deregistration_date
-        FROM persons ORDER BY _row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), p.label, table["_row"].to_numpy())
+        FROM persons
+    """,
+    )
 
 
 def _icd10(code: str, system: str) -> tuple[str, str]:
@@ -282,7 +259,7 @@ def _icd10(code: str, system: str) -> tuple[str, str]:
 
 
 def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -> None:
-    plain = "'plain_inpatient_elective'" if elective else "'urgency_unknown'"
+    plain = plain_inpatient_rule(elective)
     reason_code = text(col(e, "reasoncode"))
     rule, value = _icd10("e.reason_code", "NULL")
     run(
@@ -311,9 +288,7 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
     run(
         con,
         f"""CREATE TEMP TABLE adm AS
-        SELECT e.*, urgency,
-            CASE urgency WHEN 'urgency_unknown' THEN NULL
-                 WHEN 'plain_inpatient_elective' THEN false ELSE true END AS emergency,
+        SELECT e.*, urgency, {EMERGENCY_FROM_URGENCY} AS emergency,
             CASE WHEN e.reason_code IS NULL THEN 'no_reason_code'
                  WHEN ({rule}) IS NOT NULL THEN 'reason_code_icd10'
                  ELSE 'reason_code_not_icd10' END AS primary_rule,
@@ -384,25 +359,22 @@ def _admissions(
     parts.tally(
         con,
         "enc_tally",
-        source_table="encounters",
-        source_file=e.label,
+        e,
         canonical_table="admissions",
         aspects=["urgency", "primary_rule"],
-        rules=RULES,
-        reasons=REASONS,
     )
     if "conditions" in views:
         parts.tally(
             con,
             "cond",
-            source_table="conditions",
-            source_file=views["conditions"].label,
+            views["conditions"],
             canonical_table="admissions",
             aspects=["icd10"],
-            rules=RULES,
-            reasons=REASONS,
         )
-    table = con.sql("""
+    return source_rows(
+        con,
+        e,
+        """
         WITH sec AS (
             SELECT c.enc_id, list_sort(list(DISTINCT c.code)) AS codes
             FROM cond c JOIN adm a ON a.enc_id = c.enc_id
@@ -416,9 +388,8 @@ def _admissions(
             coalesce(s.codes, []::VARCHAR[]) AS secondary_diagnoses,
             a.start_time AS admission_time
         FROM adm a LEFT JOIN sec s ON s.enc_id = a.enc_id
-        ORDER BY a._row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), e.label, table["_row"].to_numpy())
+    """,
+    )
 
 
 def _medications(
@@ -434,24 +405,17 @@ def _medications(
             NULL::VARCHAR AS reason, 'rxnorm_code' AS drug_rule
         FROM src_medications t""",
     )
-    parts.tally(
+    parts.tally(con, "meds", m, canonical_table="prescriptions", aspects=["drug_rule"])
+    return mapped_rows(
         con,
-        "meds",
-        source_table="medications",
-        source_file=m.label,
-        canonical_table="prescriptions",
-        aspects=["drug_rule"],
-        rules=RULES,
-        reasons=REASONS,
-    )
-    if parts.count("medications", "mapped") == 0:
-        return None
-    table = con.sql("""
+        m,
+        parts,
+        """
         SELECT _row, patient_id, issue_date, drug_code,
             'rxnorm' AS drug_code_system, drug_name
-        FROM meds ORDER BY _row
-    """).to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), m.label, table["_row"].to_numpy())
+        FROM meds
+    """,
+    )
 
 
 def _overrides(
