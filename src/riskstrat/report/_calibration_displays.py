@@ -104,9 +104,7 @@ class CalibrationDisplay(_Display):
             xlim=(0, top),
             ylim=(0, top),
         )
-        ax.legend(loc="upper left")
-        self._finish(ax)
-        return self
+        return self._finish(ax, legend="upper left")
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, *, name=None, ax=None, **kwargs):
@@ -188,9 +186,7 @@ class RiskDecileDisplay(_Display):
                 x + width / 2, self.observed_ci_low, self.observed_ci_high, color="k"
             )
         ax.set(xlabel="Risk decile (10 = highest)", ylabel="Risk", xticks=x)
-        ax.legend(loc="upper left")
-        self._finish(ax)
-        return self
+        return self._finish(ax, legend="upper left")
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, *, name=None, ax=None, **kwargs):

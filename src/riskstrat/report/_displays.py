@@ -10,7 +10,7 @@ matplotlib is imported only when drawing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -39,8 +39,11 @@ def _axes(ax: Any) -> Any:
 class _Display:
     """Shared ``from_predictions`` and bookkeeping of the displays."""
 
-    def _finish(self, ax: Any) -> None:
+    def _finish(self, ax: Any, *, legend: str) -> Self:
+        """Add the legend at ``legend``, keep ``ax_`` and ``figure_``; ``self``."""
+        ax.legend(loc=legend)
         self.ax_, self.figure_ = ax, ax.figure
+        return self
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, *, name=None, ax=None, **kwargs):
@@ -127,9 +130,7 @@ class RiskRocDisplay(_Display):
             xlim=(0, 1),
             ylim=(0, 1.01),
         )
-        ax.legend(loc="lower right")
-        self._finish(ax)
-        return self
+        return self._finish(ax, legend="lower right")
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, *, name=None, ax=None, **kwargs):
@@ -206,9 +207,7 @@ class DecisionCurveDisplay(_Display):
             xlim=(0, float(np.max(self.thresholds))),
             ylim=(-0.25 * top, top),
         )
-        ax.legend(loc="upper right")
-        self._finish(ax)
-        return self
+        return self._finish(ax, legend="upper right")
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation, *, name=None, ax=None, **kwargs):

@@ -24,9 +24,7 @@ def undefined_note(what: str, bad: int, total: int) -> str:
 def by_group(s, est, ci, stats, sorted_groups, n_bootstraps) -> pd.DataFrame:
     frames = []
     for j, (col, codes, levels) in enumerate(sorted_groups):
-        size = len(levels)
-        n = np.bincount(codes, minlength=size)
-        events = np.bincount(codes, s.y, size)
+        size, n, events = _level_counts(codes, levels, s.y)
         auc_low, auc_high, auc_bad = ci(f"auroc:{j}")
         oe_low, oe_high, _ = ci(f"oe:{j}")
         ranks = stats.groups[j]
@@ -52,10 +50,10 @@ def by_group(s, est, ci, stats, sorted_groups, n_bootstraps) -> pd.DataFrame:
             notes.append("; ".join(note))
         with np.errstate(divide="ignore", invalid="ignore"):
             frames.append(
-                pd.DataFrame(
+                _level_frame(
+                    col,
+                    levels,
                     {
-                        "group": col,
-                        "level": pd.Series(levels, dtype=object),
                         "n": n,
                         "events": events.astype(np.int64),
                         "prevalence": events / n,
@@ -68,7 +66,7 @@ def by_group(s, est, ci, stats, sorted_groups, n_bootstraps) -> pd.DataFrame:
                         "observed_expected_ci_high": oe_high,
                         "calibration_slope": slopes,
                         "note": notes,
-                    }
+                    },
                 )
             )
     return _concat(frames, _BY_GROUP_COLUMNS)
@@ -77,18 +75,16 @@ def by_group(s, est, ci, stats, sorted_groups, n_bootstraps) -> pd.DataFrame:
 def thresholds_by_group(s, cuts, rules, values, sorted_groups) -> pd.DataFrame:
     frames = []
     for col, codes, levels in sorted_groups:
-        size = len(levels)
-        n = np.bincount(codes, minlength=size)
-        events = np.bincount(codes, s.y, size)
+        size, n, events = _level_counts(codes, levels, s.y)
         for rule, value, k in zip(rules, values, cuts, strict=True):
             flagged = np.bincount(codes[:k], minlength=size)
             tp = np.bincount(codes[:k], s.y[:k], size)
             with np.errstate(divide="ignore", invalid="ignore"):
                 frames.append(
-                    pd.DataFrame(
+                    _level_frame(
+                        col,
+                        levels,
                         {
-                            "group": col,
-                            "level": pd.Series(levels, dtype=object),
                             "rule": rule,
                             "value": value,
                             "n_flagged": flagged,
@@ -96,7 +92,7 @@ def thresholds_by_group(s, cuts, rules, values, sorted_groups) -> pd.DataFrame:
                             "share_of_flagged": flagged / max(k, 1),
                             "ppv": tp / flagged,
                             "sensitivity": tp / events,
-                        }
+                        },
                     )
                 )
     return _concat(frames, _THRESHOLDS_BY_GROUP_COLUMNS)
@@ -111,6 +107,21 @@ _THRESHOLDS_BY_GROUP_COLUMNS = [
     "group", "level", "rule", "value", "n_flagged", "share_of_level_flagged",
     "share_of_flagged", "ppv", "sensitivity",
 ]  # fmt: skip
+
+
+def _level_counts(
+    codes: np.ndarray, levels: list, y: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Number of levels, and people and events per level, of one grouping column."""
+    size = len(levels)
+    return size, np.bincount(codes, minlength=size), np.bincount(codes, y, size)
+
+
+def _level_frame(col: str, levels: list, columns: dict) -> pd.DataFrame:
+    """One row per level of grouping column ``col``: group, level, then ``columns``."""
+    return pd.DataFrame(
+        {"group": col, "level": pd.Series(levels, dtype=object), **columns}
+    )
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

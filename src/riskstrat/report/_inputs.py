@@ -169,15 +169,7 @@ def check_shares(
 
 def check_settings(n_bootstraps: Any, confidence_level: Any, random_state: Any) -> None:
     """Validate the bootstrap settings."""
-    if (
-        isinstance(n_bootstraps, bool)
-        or not isinstance(n_bootstraps, numbers.Integral)
-        or n_bootstraps < 0
-    ):
-        raise ValueError(
-            "The `n_bootstraps` parameter of evaluate must be an int >= 0. "
-            f"Got {n_bootstraps!r} instead."
-        )
+    _check_non_negative_int(n_bootstraps, "n_bootstraps")
     if (
         isinstance(confidence_level, bool)
         or not isinstance(confidence_level, numbers.Real)
@@ -187,12 +179,13 @@ def check_settings(n_bootstraps: Any, confidence_level: Any, random_state: Any) 
             "The `confidence_level` parameter of evaluate must be a float in (0, 1). "
             f"Got {confidence_level!r} instead."
         )
-    if (
-        isinstance(random_state, bool)
-        or not isinstance(random_state, numbers.Integral)
-        or random_state < 0
-    ):
+    _check_non_negative_int(random_state, "random_state")
+
+
+def _check_non_negative_int(value: Any, name: str) -> None:
+    """Refuse anything but an int >= 0 (a bool is not a count or a seed)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(
-            "The `random_state` parameter of evaluate must be an int >= 0. "
-            f"Got {random_state!r} instead."
+            f"The `{name}` parameter of evaluate must be an int >= 0. "
+            f"Got {value!r} instead."
         )
