@@ -158,7 +158,7 @@ def _validate_table(
         elif schema.name == "patients" and col.name == "birth_date":
             cols[col.name], bad[col.name] = _year_of_birth(raw["year_of_birth"])
         elif schema.name == "prescriptions" and col.name == "drug_code_system":
-            cols[col.name] = pa.array([drug_code_system] * n, type=pa.string())
+            cols[col.name] = pa.repeat(pa.scalar(drug_code_system, pa.string()), n)
             bad[col.name] = np.zeros(n, dtype=bool)
         else:
             cols[col.name] = pa.nulls(n, type=col.arrow_type)
@@ -246,9 +246,12 @@ def _validate_table(
                 "after_death",
                 schema.event_date,
             )
-    keep = pa.array(~v.rejected)
-    accepted = pa.table(
-        {c.name: pc.filter(cols[c.name], keep) for c in schema.columns},
+    rejected = v.rejected
+    if rejected.any():
+        keep = pa.array(~rejected)
+        cols = {c.name: pc.filter(cols[c.name], keep) for c in schema.columns}
+    accepted = pa.table(  # no copy when every row was accepted
+        {c.name: cols[c.name] for c in schema.columns},
         schema=schema.arrow_schema(),
     )
     return accepted, v
@@ -276,7 +279,7 @@ def _rejects(
     numbers = rows + 1 if source_rows is None else np.asarray(source_rows)[rows]
     take = pa.array(rows)
     pid = (
-        as_text(v.raw["patient_id"]).take(take).to_pylist()
+        as_text(v.raw["patient_id"].take(take)).to_pylist()
         if "patient_id" in v.raw.column_names
         else [None] * rows.size
     )
@@ -296,7 +299,7 @@ def _rejects(
         )
         if src is None:
             continue
-        text = as_text(v.raw[src]).take(pa.array(rows[sel])).to_pylist()
+        text = as_text(v.raw[src].take(pa.array(rows[sel]))).to_pylist()
         for i, t in zip(sel, text, strict=True):
             values[i] = t
     messages = [

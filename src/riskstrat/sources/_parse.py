@@ -139,14 +139,16 @@ def check_required_columns(
 
 def as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Trimmed text of any column; empty strings become null."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
         joined = pc.binary_join(arr.cast(pa.list_(pa.string())), "|")
         return pc.if_else(pc.equal(joined, ""), None, joined)
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        arr = arr.cast(pa.string())
-    arr = pc.utf8_trim_whitespace(arr.cast(pa.string()))
+    arr = arr.cast(pa.string())
+    # Typed sources (Parquet) are usually clean already: then keep the column as
+    # it is, without copying tens of millions of strings.
+    dirty = pc.or_(pc.match_substring_regex(arr, r"^\s|\s$"), pc.equal(arr, ""))
+    if not pc.any(dirty).as_py():
+        return arr
+    arr = pc.utf8_trim_whitespace(arr)
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
@@ -157,8 +159,12 @@ def _mask(arr: pa.Array) -> np.ndarray:
 def parse_column(
     raw: pa.ChunkedArray | pa.Array, column: Column
 ) -> tuple[pa.Array, np.ndarray]:
-    """Parse ``raw`` to ``column.arrow_type``; return the array and the bad mask."""
-    if isinstance(raw, pa.ChunkedArray):
+    """Parse ``raw`` to ``column.arrow_type``; return the array and the bad mask.
+
+    Chunked columns stay chunked (no copy) except lists and times, which are
+    small and need whole arrays.
+    """
+    if isinstance(raw, pa.ChunkedArray) and column.dtype in ("list<string>", "time"):
         raw = raw.combine_chunks()
     t = raw.type
     if column.dtype == "date":
