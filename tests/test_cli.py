@@ -136,3 +136,23 @@ def test_features_command_writes_parquet(tmp_path):
     assert feats.num_rows > 200 and "essex_priority" in feats.column_names
     labels = pq.read_table(tmp_path / "f" / "features-labels.parquet")
     assert labels.num_rows == feats.num_rows
+
+
+def test_validate_and_features_read_an_omop_folder(tmp_path):
+    import pyarrow.parquet as pq
+
+    from _support.omop import OMOP, write_csv
+
+    folder = write_csv(tmp_path / "omop", OMOP, case="upper")
+    rejects = tmp_path / "rejects.csv"
+    r = runner.invoke(
+        app, ["validate", str(folder), "--source", "omop", "--rejects", str(rejects)]
+    )
+    assert r.exit_code == 0, r.output
+    assert "Mapping from omop" in r.output and "visit_occurrence" in r.output
+    assert rejects.exists()
+    out = tmp_path / "f.parquet"
+    args = ["features", "--data", str(folder), "--source", "omop"]
+    r = runner.invoke(app, [*args, "--as-of", "2021-01-01", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(out).num_rows > 0
