@@ -53,6 +53,29 @@ def test_validate_reports_rejects_and_can_fail_on_them(tmp_path):
     assert r.exit_code == 1
 
 
+def test_validate_out_writes_validated_tables_that_features_scan(tmp_path):
+    import pyarrow.parquet as pq
+
+    from riskstrat.features._scan import validated_folder
+
+    files = dict(VALID)
+    files["admissions"] = VALID["admissions"] + "p404,2021-02-01,2021-02-02,true,,,\n"
+    folder = write_folder(tmp_path / "d", files)
+    out = tmp_path / "validated"
+    args = ["validate", str(folder), "--rejects", str(tmp_path / "r.csv")]
+    r = runner.invoke(app, [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert validated_folder(out) is not None
+    assert pq.read_table(out / "_rejects.parquet").num_rows == 1
+    target = tmp_path / "f.parquet"
+    r = runner.invoke(
+        app,
+        ["features", "--data", str(out), "--as-of", "2022-01-01", "--out", str(target)],
+    )
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(target).num_rows > 0
+
+
 def test_validate_schema_error_exits_2_with_the_reason(tmp_path):
     files = {k: v for k, v in VALID.items() if k != "patients"}
     folder = write_folder(tmp_path / "d", files)

@@ -196,6 +196,13 @@ def validate(
         bool, typer.Option(help="Exit with status 1 when any row was rejected.")
     ] = False,
     source: SourceOption = "canonical",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the validated tables here as Parquet (later stages "
+            "scan this folder without validating again)."
+        ),
+    ] = None,
 ) -> None:
     """Validate a folder of canonical tables: counts per table, rejects written out."""
     import pyarrow.csv as pacsv
@@ -217,6 +224,9 @@ def validate(
                 f"  {r['table']}: {r['row_count']:,} rows rejected by {r['rule']}"
             )
     console.print(f"Wrote {n_rejected:,} rejected rows to [bold]{rejects}[/]")
+    if out is not None:
+        tables.to_parquet(out)
+        console.print(f"Wrote the validated tables to [bold]{out}[/]")
     if n_rejected and fail_on_rejects:
         raise typer.Exit(code=1)
 

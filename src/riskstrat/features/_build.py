@@ -9,8 +9,9 @@ import time
 
 import pyarrow as pa
 
-from riskstrat.features._engine import Engine, run_sql
+from riskstrat.features._engine import Engine, normalise, run_sql
 from riskstrat.features._prepare import prepare
+from riskstrat.features._scan import run_scan, validated_folder
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
     feature_schema,
@@ -77,8 +78,12 @@ def build_features(
     Parameters
     ----------
     tables : Tables or path-like
-        Canonical tables, or a folder that :func:`riskstrat.sources.load_tables`
-        reads.
+        Canonical tables, or a folder. A folder of validated tables written by
+        riskstrat (:meth:`~riskstrat.sources.Tables.to_parquet`: ``riskstrat
+        synth``, ``riskstrat validate --out``; it holds ``_counts.parquet``) is
+        scanned by DuckDB directly, after checking each file's row count and
+        schema against ``_counts.parquet``; any other folder is read and
+        validated with :func:`riskstrat.sources.load_tables` first.
     as_of : datetime.date
     spec : FeatureSpec, optional
     engine : {"duckdb", "spark"}, default="duckdb"
@@ -101,18 +106,32 @@ def build_features(
     """
     spec = spec or FeatureSpec()
     as_of = _check_as_of(as_of)
-    tables = _tables(tables)
     tic = time.perf_counter()
-    sql = features_sql(as_of, spec, frozenset(tables.absent))
-    out = run_sql(
-        sql, prepare(tables), feature_schema(spec), engine=engine, spark=spark
-    )
+    found = None
+    if engine == "duckdb" and isinstance(tables, str | os.PathLike):
+        found = validated_folder(tables)
+    if found is not None:
+        folder, absent = found
+        sql = features_sql(as_of, spec, frozenset(absent))
+        out = normalise(
+            run_scan(sql, folder, absent, threads=os.cpu_count() or 1),
+            feature_schema(spec),
+        )
+        engine_name = "duckdb (validated Parquet scan)"
+    else:
+        tables = _tables(tables)
+        tic = time.perf_counter()
+        sql = features_sql(as_of, spec, frozenset(tables.absent))
+        out = run_sql(
+            sql, prepare(tables), feature_schema(spec), engine=engine, spark=spark
+        )
+        engine_name = engine
     logger.info(
         "features: %d people, %d columns as of %s on %s in %.1f s",
         out.num_rows,
         out.num_columns,
         as_of,
-        engine,
+        engine_name,
         time.perf_counter() - tic,
     )
     return out

@@ -1,0 +1,75 @@
+"""DuckDB scanning a folder of validated Parquet equals the in-memory build."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from riskstrat.features import build_features
+from riskstrat.features._scan import validated_folder
+from riskstrat.sources import load_tables
+from riskstrat.synth import make_population
+
+
+@pytest.fixture(scope="module")
+def pop():
+    return make_population(
+        2_000, start=dt.date(2020, 1, 1), end=dt.date(2023, 1, 1), random_state=3
+    )
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2021, 1, 1), dt.date(2022, 6, 15)])
+def test_scan_equals_memory(pop, tmp_path, as_of, caplog):
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
+        scanned = build_features(folder, as_of=as_of)
+    assert "validated Parquet scan" in caplog.text
+    assert scanned.equals(build_features(pop.tables, as_of=as_of))
+
+
+def test_absent_optional_tables_are_absent_in_the_scan(pop, tmp_path):
+    from riskstrat.sources import CONTRACT
+
+    tables = dataclasses.replace(
+        pop.tables,
+        residences=CONTRACT["residences"].empty(),
+        prescriptions=CONTRACT["prescriptions"].empty(),
+        absent=("residences", "prescriptions"),
+    )
+    folder = tables.to_parquet(tmp_path / "v")
+    assert validated_folder(folder) == (folder, ("prescriptions", "residences"))
+    as_of = dt.date(2022, 1, 1)
+    scanned = build_features(folder, as_of=as_of)
+    assert scanned.equals(build_features(tables, as_of=as_of))
+    assert scanned["drugs_90d"].null_count == scanned.num_rows
+
+
+def test_a_changed_file_is_validated_again(pop, tmp_path, caplog):
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    adm = pq.read_table(folder / "admissions.parquet")
+    bad = adm.slice(0, 1).set_column(0, adm.schema.field(0), pa.array(["nobody"]))
+    pq.write_table(pa.concat_tables([adm, bad]), folder / "admissions.parquet")
+    assert validated_folder(folder) is None
+    as_of = dt.date(2022, 1, 1)
+    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
+        with pytest.warns(Warning, match="unknown_patient"):
+            got = build_features(folder, as_of=as_of)
+    assert "validated Parquet scan" not in caplog.text
+    with pytest.warns(Warning):
+        expected = build_features(load_tables(folder), as_of=as_of)
+    assert got.equals(expected)
+
+
+def test_a_folder_without_counts_is_loaded_and_validated(pop, tmp_path):
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    (folder / "_counts.parquet").unlink()
+    assert validated_folder(folder) is None
+    as_of = dt.date(2022, 1, 1)
+    assert build_features(folder, as_of=as_of).equals(
+        build_features(pop.tables, as_of=as_of)
+    )
