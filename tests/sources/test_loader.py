@@ -422,3 +422,23 @@ def test_not_a_folder(tmp_path):
     (tmp_path / "f.csv").write_text("x")
     with pytest.raises(NotADirectoryError):
         load_tables(tmp_path / "f.csv")
+
+
+def test_validation_in_slices_gives_the_same_tables_rejects_and_counts(
+    tmp_path, monkeypatch
+):
+    import riskstrat.sources._loader as loader
+
+    files = dict(VALID)
+    for table, row, *_ in BAD_ROWS:  # every bad-input class at once
+        if table != "patients":
+            files[table] = files[table] + row + "\n"
+    folder = write_folder(tmp_path / "d", files)
+    whole = load_quietly(folder, extract_date=EXTRACT)
+    monkeypatch.setattr(loader, "_CHUNK_ROWS", 2)
+    sliced = load_quietly(folder, extract_date=EXTRACT)
+    assert sliced.rejects.num_rows > 5
+    assert sliced.rejects.equals(whole.rejects)
+    assert sliced.counts.equals(whole.counts)
+    for name in TABLE_NAMES:
+        assert sliced[name].equals(whole[name]), name

@@ -123,7 +123,16 @@ def build_features(
         tic = time.perf_counter()
         sql = features_sql(as_of, spec, frozenset(tables.absent))
         out = run_sql(
-            sql, prepare(tables), feature_schema(spec), engine=engine, spark=spark
+            sql,
+            # Only the drug window is read by the SQL: filter before either engine.
+            prepare(
+                tables,
+                issued_from=as_of - dt.timedelta(days=spec.drug_days),
+                issued_before=as_of,
+            ),
+            feature_schema(spec),
+            engine=engine,
+            spark=spark,
         )
         engine_name = engine
     logger.info(

@@ -76,6 +76,10 @@ _PAIRS = {  # (start, end) columns checked by end_before_start
 }
 
 
+#: Rows of an event table validated at a time.
+_CHUNK_ROWS = 4_000_000
+
+
 class _Verdict:
     """First failing rule, column and raw value of each row of one table."""
 
@@ -518,18 +522,32 @@ def validate_tables(
                 f"{file_name}: {len(source_rows)} source row numbers for "
                 f"{raw.num_rows} rows."
             )
-        accepted, verdict = _validate_table(
-            schema,
-            raw,
-            file_name,
-            extract_date=extract_date,
-            drug_code_system=drug_code_system,
-            patients=patients,
-        )
+        # Event tables are validated a slice at a time (slices are views), so the
+        # intermediate arrays of the checks stay small however long the table.
+        step = raw.num_rows if name == "patients" else _CHUNK_ROWS
+        parts, rej_parts = [], []
+        for start in range(0, max(raw.num_rows, 1), max(step, 1)):
+            piece = raw.slice(start, step)
+            part, verdict = _validate_table(
+                schema,
+                piece,
+                file_name,
+                extract_date=extract_date,
+                drug_code_system=drug_code_system,
+                patients=patients,
+            )
+            numbers = (
+                np.arange(start + 1, start + piece.num_rows + 1)
+                if source_rows is None
+                else np.asarray(source_rows)[start : start + piece.num_rows]
+            )
+            parts.append(part)
+            rej_parts.append(_rejects(name, file_name, verdict, numbers))
+        accepted = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        rej = rej_parts[0] if len(rej_parts) == 1 else pa.concat_tables(rej_parts)
         if name == "patients":
             patients = accepted
         out[name] = accepted
-        rej = _rejects(name, file_name, verdict, source_rows)
         rejects.append(rej)
         counts.append(
             {
