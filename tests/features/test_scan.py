@@ -56,9 +56,11 @@ def test_a_changed_file_is_validated_again(pop, tmp_path, caplog):
     pq.write_table(pa.concat_tables([adm, bad]), folder / "admissions.parquet")
     assert validated_folder(folder) is None
     as_of = dt.date(2022, 1, 1)
-    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
-        with pytest.warns(Warning, match="unknown_patient"):
-            got = build_features(folder, as_of=as_of)
+    with (
+        caplog.at_level(logging.INFO, logger="riskstrat.features"),
+        pytest.warns(Warning, match="unknown_patient"),
+    ):
+        got = build_features(folder, as_of=as_of)
     assert "validated Parquet scan" not in caplog.text
     with pytest.warns(Warning):
         expected = build_features(load_tables(folder), as_of=as_of)
