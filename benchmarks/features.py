@@ -9,7 +9,8 @@ Each measurement runs in a fresh process so its peak RSS (``ru_maxrss``) is its
 own. ``*-memory`` loads and validates the tables first (``load_tables``) and
 times only the feature build; ``*-disk`` times building straight from the folder
 of validated Parquet that ``riskstrat synth`` / ``riskstrat validate --out`` write:
-DuckDB scans the files itself (``build_features(folder)``), pandas reads them with
+``build_features(folder)`` reads them without re-validating (prescriptions only in
+the drug window), pandas reads them whole with
 pyarrow and converts them; neither validates a second time. The peak RSS of a
 ``*-memory`` run includes holding the validated tables.
 ``duckdb`` is ``riskstrat.features.build_features``;
@@ -57,7 +58,7 @@ def _worker(mode: str, data: Path, as_of: dt.date, out: Path) -> dict:
         return pa.Table.from_pandas(df, schema=feature_schema(), preserve_index=False)
 
     def from_disk():
-        if engine == "duckdb":  # DuckDB scans the validated Parquet folder itself
+        if engine == "duckdb":  # reads the validated folder, drug window only
             return build_features(data, as_of=as_of)
         # pandas reads the same validated files (no second validation either)
         from types import SimpleNamespace

@@ -268,16 +268,14 @@ def features(
         console.print(f"Wrote labels to [bold]{path}[/]")
 
 
-def _extract_date(data: Path, given: str | None) -> dt.date | None:
-    """--extract-date, else the end of a synthetic population's truth.json."""
-    if given is not None:
-        return _parse_date(given, "--extract-date")
-    truth = data / "truth.json" if data.is_dir() else None
-    if truth is not None and truth.exists():
-        from riskstrat.synth import Truth
+def _truth(data: Path):
+    """The synthetic truth beside the data (``truth.json``), or None."""
+    path = data / "truth.json"
+    if not (data.is_dir() and path.exists()):
+        return None
+    from riskstrat.synth import Truth
 
-        return Truth.from_json(truth.read_text()).end
-    return None
+    return Truth.from_json(path.read_text())
 
 
 def _yearly_after(day: dt.date, years: int) -> dt.date:
@@ -365,7 +363,11 @@ def train(
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    extract = _extract_date(data, extract_date)
+    truth = _truth(data)
+    if extract_date is not None:
+        extract: dt.date | None = _parse_date(extract_date, "--extract-date")
+    else:  # a synthetic population's extract date is its end
+        extract = None if truth is None else truth.end
     tables = _load(data, extract_date=extract, source=source)
     if extract is None:
         err_console.print(
@@ -377,11 +379,6 @@ def train(
     while extract is not None and _yearly_after(t1, k + 1) <= extract:
         stale.append(_yearly_after(t1, k))
         k += 1
-    truth = None
-    if data.is_dir() and (data / "truth.json").exists():
-        from riskstrat.synth import Truth
-
-        truth = Truth.from_json((data / "truth.json").read_text())
     try:
         result = run_training(
             tables,

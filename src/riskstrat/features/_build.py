@@ -9,9 +9,9 @@ import time
 
 import pyarrow as pa
 
-from riskstrat.features._engine import Engine, normalise, run_sql
+from riskstrat.features._engine import Engine, run_sql
 from riskstrat.features._prepare import prepare
-from riskstrat.features._scan import run_scan, validated_folder
+from riskstrat.features._scan import read_validated, validated_folder
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
     feature_schema,
@@ -25,8 +25,17 @@ __all__ = ["build_features", "make_labels"]
 logger = logging.getLogger(__name__)
 
 
-def _tables(tables):
+def _tables(tables, *, scan_window: dict | None = None):
+    """``Tables`` from a ``Tables`` or a folder.
+
+    A folder of validated Parquet (see :mod:`riskstrat.features._scan`) is read
+    without a second validation when ``scan_window`` (the prescriptions to keep)
+    is given; any other folder goes through ``load_tables``.
+    """
     if isinstance(tables, str | os.PathLike):
+        if scan_window is not None and (found := validated_folder(tables)):
+            logger.info("%s: validated Parquet scan, no second validation", tables)
+            return read_validated(*found, **scan_window)
         from riskstrat.sources import load_tables
 
         return load_tables(tables)
@@ -81,9 +90,10 @@ def build_features(
         Canonical tables, or a folder. A folder of validated tables written by
         riskstrat (:meth:`~riskstrat.sources.Tables.to_parquet`: ``riskstrat
         synth``, ``riskstrat validate --out``; it holds ``_counts.parquet``) is
-        scanned by DuckDB directly, after checking each file's row count and
-        schema against ``_counts.parquet``; any other folder is read and
-        validated with :func:`riskstrat.sources.load_tables` first.
+        read without validating it again (prescriptions only within the drug
+        window), after checking each file's row count and schema against
+        ``_counts.parquet``; any other folder is read and validated with
+        :func:`riskstrat.sources.load_tables` first.
     as_of : datetime.date
     spec : FeatureSpec, optional
     engine : {"duckdb", "spark"}, default="duckdb"
@@ -106,41 +116,27 @@ def build_features(
     """
     spec = spec or FeatureSpec()
     as_of = _check_as_of(as_of)
+    # Only the drug window is read by the SQL: filter before either engine.
+    window = {
+        "issued_from": as_of - dt.timedelta(days=spec.drug_days),
+        "issued_before": as_of,
+    }
+    tables = _tables(tables, scan_window=window)
     tic = time.perf_counter()
-    found = None
-    if engine == "duckdb" and isinstance(tables, str | os.PathLike):
-        found = validated_folder(tables)
-    if found is not None:
-        folder, absent = found
-        sql = features_sql(as_of, spec, frozenset(absent))
-        out = normalise(
-            run_scan(sql, folder, absent, threads=os.cpu_count() or 1),
-            feature_schema(spec),
-        )
-        engine_name = "duckdb (validated Parquet scan)"
-    else:
-        tables = _tables(tables)
-        tic = time.perf_counter()
-        sql = features_sql(as_of, spec, frozenset(tables.absent))
-        out = run_sql(
-            sql,
-            # Only the drug window is read by the SQL: filter before either engine.
-            prepare(
-                tables,
-                issued_from=as_of - dt.timedelta(days=spec.drug_days),
-                issued_before=as_of,
-            ),
-            feature_schema(spec),
-            engine=engine,
-            spark=spark,
-        )
-        engine_name = engine
+    sql = features_sql(as_of, spec, frozenset(tables.absent))
+    out = run_sql(
+        sql,
+        prepare(tables, **window),
+        feature_schema(spec),
+        engine=engine,
+        spark=spark,
+    )
     logger.info(
         "features: %d people, %d columns as of %s on %s in %.1f s",
         out.num_rows,
         out.num_columns,
         as_of,
-        engine_name,
+        engine,
         time.perf_counter() - tic,
     )
     return out

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-__all__ = ["Engine", "normalise", "run_sql"]
+__all__ = ["Engine", "run_sql"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ _SPARK_IMPORT_ERROR = (
 )
 
 
-def normalise(result: pa.Table, schema: pa.Schema) -> pa.Table:
+def _normalise(result: pa.Table, schema: pa.Schema) -> pa.Table:
     """Cast to ``schema`` (same names, order and types from either engine), sorted."""
     missing = [n for n in schema.names if n not in result.column_names]
     if missing:
@@ -51,9 +51,9 @@ def run_sql(
 ) -> pa.Table:
     """Execute ``sql`` over ``inputs`` (view name -> Arrow table) on ``engine``."""
     if engine == "duckdb":
-        return normalise(_run_duckdb(sql, inputs), schema)
+        return _normalise(_run_duckdb(sql, inputs), schema)
     if engine == "spark":
-        return normalise(_run_spark(sql, inputs, spark), schema)
+        return _normalise(_run_spark(sql, inputs, spark), schema)
     raise ValueError(
         f"The `engine` parameter must be 'duckdb' or 'spark'. Got {engine!r} instead."
     )
