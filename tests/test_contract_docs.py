@@ -41,7 +41,8 @@ def test_every_table_and_column_is_documented_with_its_type_and_flags():
         assert list(rows) == list(schema.names), name
         for col in schema.columns:
             r = rows[col.name]
-            assert r["type"] == col.dtype, (name, col.name)
+            dtype = f"{col.dtype} (dictionary)" if col.dictionary else col.dtype
+            assert r["type"] == dtype, (name, col.name)
             assert r["required"] == ("yes" if col.required else "no"), (name, col.name)
             assert r["nullable"] == ("yes" if col.nullable else "no"), (name, col.name)
             for value in col.allowed or ():

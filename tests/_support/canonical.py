@@ -78,3 +78,20 @@ def tables_from_rows(absent: tuple[str, ...] = (), extract_date=None, **rows):
             filled.append(row)
         out[name] = pa.Table.from_pylist(filled, schema=schema.arrow_schema())
     return Tables(**out, absent=absent, extract_date=extract_date)
+
+
+def decoded(table):
+    """``table`` with dictionary-encoded columns as plain text.
+
+    Two dictionary columns holding the same values can differ in their
+    dictionaries (a filter keeps unused entries), so tables are compared decoded.
+    """
+    import pyarrow as pa
+
+    fields = [
+        pa.field(f.name, f.type.value_type, nullable=f.nullable)
+        if pa.types.is_dictionary(f.type)
+        else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields))

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from _support.canonical import decoded
 from riskstrat.features import build_features
 from riskstrat.features._scan import validated_folder
 from riskstrat.sources import load_tables
@@ -71,6 +72,19 @@ def test_a_folder_without_counts_is_loaded_and_validated(pop, tmp_path):
     folder = pop.tables.to_parquet(tmp_path / "v")
     (folder / "_counts.parquet").unlink()
     assert validated_folder(folder) is None
+    as_of = dt.date(2022, 1, 1)
+    assert build_features(folder, as_of=as_of).equals(
+        build_features(pop.tables, as_of=as_of)
+    )
+
+
+def test_a_folder_with_drug_columns_as_plain_text_is_still_scanned(pop, tmp_path):
+    # Folders written before the drug columns were dictionary-encoded hold text.
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    plain = decoded(pq.read_table(folder / "prescriptions.parquet"))
+    assert not any(pa.types.is_dictionary(t) for t in plain.schema.types)
+    pq.write_table(plain, folder / "prescriptions.parquet")
+    assert validated_folder(folder) == (folder, ())
     as_of = dt.date(2022, 1, 1)
     assert build_features(folder, as_of=as_of).equals(
         build_features(pop.tables, as_of=as_of)

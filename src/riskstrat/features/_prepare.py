@@ -65,17 +65,18 @@ def prepare(tables, *, issued_from=None, issued_before=None) -> dict[str, pa.Tab
         lo = pa.scalar(issued_from, pa.date32())
         hi = pa.scalar(issued_before, pa.date32())
         rx = rx.filter(pc.and_(pc.greater_equal(d, lo), pc.less(d, hi)))
+    # Codes are dictionary-encoded in the contract; the SQL gets plain text (only
+    # the rows in the drug window are decoded).
+    code = rx["drug_code"].cast(pa.string())
     is_bnf = pc.equal(rx["drug_code_system"], "bnf")
     chapter = pc.if_else(
-        is_bnf,
-        pc.utf8_slice_codeunits(rx["drug_code"], 0, 2),
-        pa.scalar(None, pa.string()),
+        is_bnf, pc.utf8_slice_codeunits(code, 0, 2), pa.scalar(None, pa.string())
     )
     prescriptions = pa.table(
         {
             "patient_id": rx["patient_id"],
             "issue_date": rx["issue_date"],
-            "drug_code": rx["drug_code"],
+            "drug_code": code,
             "bnf_chapter": chapter,
         }
     )

@@ -67,11 +67,17 @@ def validated_folder(
 
 
 def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
-    """Same names and types (Parquet may store a time in another unit)."""
+    """Same names and types.
+
+    Parquet may store a time in another unit, and a dictionary-encoded column as
+    plain text (files written before decision 0008); both are cast on reading.
+    """
     if found.names != expected.names:
         return False
     return all(
-        f.type == e.type or (pa.types.is_time(f.type) and pa.types.is_time(e.type))
+        f.type == e.type
+        or (pa.types.is_time(f.type) and pa.types.is_time(e.type))
+        or (pa.types.is_dictionary(e.type) and f.type == e.type.value_type)
         for f, e in zip(found, expected, strict=True)
     )
 

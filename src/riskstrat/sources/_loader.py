@@ -162,7 +162,9 @@ def _validate_table(
         elif schema.name == "patients" and col.name == "birth_date":
             cols[col.name], bad[col.name] = _year_of_birth(raw["year_of_birth"])
         elif schema.name == "prescriptions" and col.name == "drug_code_system":
-            cols[col.name] = pa.repeat(pa.scalar(drug_code_system, pa.string()), n)
+            cols[col.name] = pa.DictionaryArray.from_arrays(
+                pa.array(np.zeros(n, dtype=np.int32)), pa.array([drug_code_system])
+            )
             bad[col.name] = np.zeros(n, dtype=bool)
         else:
             cols[col.name] = pa.nulls(n, type=col.arrow_type)
@@ -425,7 +427,9 @@ def load_tables(
                 stacklevel=2,
             )
             continue
-        raw = read_raw(file)
+        raw = read_raw(
+            file, dictionary=[c.name for c in schema.columns if c.dictionary]
+        )
         _check_columns(schema, raw, file.name)
         extra = sorted(set(raw.column_names) - set(schema.names) - {"year_of_birth"})
         if extra:

@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from riskstrat.exceptions import SchemaError
-from riskstrat.sources._schema import Column
+from riskstrat.sources._schema import DICTIONARY_STRING, Column
 
 __all__: list[str] = []
 
@@ -43,10 +43,18 @@ def normalise_name(name: str) -> str:
     return name.replace("\ufeff", "").strip().lower()
 
 
-def read_raw(path: Path) -> pa.Table:
-    """Read a CSV (every column as text) or Parquet file with normalised headers."""
+def read_raw(path: Path, *, dictionary: Sequence[str] = ()) -> pa.Table:
+    """Read a CSV (every column as text) or Parquet file with normalised headers.
+
+    Columns named in ``dictionary`` (normalised names) are read dictionary-
+    encoded, so repeated codes and names are never held as one string per row.
+    """
     if path.suffix == ".parquet":
-        table = pq.read_table(path)
+        wanted = set(dictionary)
+        names = pq.read_schema(path).names
+        table = pq.read_table(
+            path, read_dictionary=[n for n in names if normalise_name(n) in wanted]
+        )
     else:
         with path.open("r", encoding="utf-8-sig", newline="") as fh:
             header_line = fh.readline()
@@ -54,20 +62,34 @@ def read_raw(path: Path) -> pa.Table:
         if not header:
             return pa.table({})
         names = [h.replace("\ufeff", "") for h in header]
-        table = read_csv_text(path, names)
+        table = read_csv_text(
+            path,
+            names,
+            dictionary=[n for n in names if normalise_name(n) in set(dictionary)],
+        )
     return normalise_headers(table, path.name)
 
 
 def read_csv_text(
-    path: Path, names: Sequence[str], *, delimiter: str = ","
+    path: Path,
+    names: Sequence[str],
+    *,
+    delimiter: str = ",",
+    dictionary: Sequence[str] = (),
 ) -> pa.Table:
-    """A CSV file with every column of its header ``names`` read as text."""
+    """A CSV file with every column of its header ``names`` read as text.
+
+    Columns in ``dictionary`` are read as dictionary-encoded text.
+    """
+    encoded = set(dictionary)
     return pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
         parse_options=pacsv.ParseOptions(delimiter=delimiter),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={
+                n: DICTIONARY_STRING if n in encoded else pa.string() for n in names
+            },
             strings_can_be_null=False,
         ),
     )
@@ -247,7 +269,13 @@ def parse_column(
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         out = pa.ListArray.from_arrays(pa.array(offsets), pc.filter(flat, keep))
         return out, np.zeros(len(raw), dtype=bool)
-    # string
+    if column.dictionary:
+        return _parse_dictionary(raw, column), np.zeros(len(raw), dtype=bool)
+    return _parse_text(raw, column), np.zeros(len(raw), dtype=bool)
+
+
+def _parse_text(raw, column: Column):
+    """A string column trimmed (empty -> null), lower-cased if enumerated."""
     text = as_text(raw)
     if column.allowed is not None:
         text = pc.utf8_lower(text)
@@ -255,7 +283,32 @@ def parse_column(
             text = pc.if_else(pc.equal(text, short), full, text)
     if column.name == "primary_diagnosis":
         text = normalise_icd10(text)
-    return text, np.zeros(len(raw), dtype=bool)
+    return text
+
+
+def _parse_dictionary(raw, column: Column):
+    """A dictionary-encoded string column (``Column.dictionary``), cleaned.
+
+    A dictionary-encoded source column (Parquet read with ``read_dictionary``) is
+    cleaned on its distinct values, chunk by chunk; when they are clean already
+    the column is kept as it is, without decoding a row. Plain text is cleaned
+    and then encoded.
+    """
+    if not pa.types.is_dictionary(raw.type):
+        return _parse_text(raw, column).cast(DICTIONARY_STRING)
+    chunks = raw.chunks if isinstance(raw, pa.ChunkedArray) else [raw]
+    out = []
+    for chunk in chunks:
+        values = chunk.dictionary.cast(pa.string())
+        clean = _parse_text(values, column)
+        indices = chunk.indices.cast(pa.int32())
+        if clean.equals(values):
+            out.append(pa.DictionaryArray.from_arrays(indices, values))
+        else:  # cleaning may merge values or empty them: encode again
+            out.append(pc.take(clean, indices).cast(DICTIONARY_STRING))
+    if isinstance(raw, pa.ChunkedArray):
+        return pa.chunked_array(out, type=DICTIONARY_STRING)
+    return out[0]
 
 
 def normalise_icd10(codes: pa.Array) -> pa.Array:

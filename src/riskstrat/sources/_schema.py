@@ -16,6 +16,7 @@ import pyarrow as pa
 
 __all__ = [
     "CONTRACT",
+    "DICTIONARY_STRING",
     "DRUG_CODE_SYSTEMS",
     "EARLIEST_DATE",
     "REJECTS_SCHEMA",
@@ -33,6 +34,9 @@ DRUG_CODE_SYSTEMS = ("bnf", "dmd", "atc", "rxnorm")
 
 #: Dates before this are treated as impossible (rule ``impossible_date``).
 EARLIEST_DATE = dt.date(1900, 1, 1)
+
+#: Arrow type of a dictionary-encoded string column (``Column.dictionary``).
+DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "string": pa.string(),
@@ -63,6 +67,10 @@ class Column:
         Allowed values (compared after trimming and lower-casing).
     min_value, max_value : int, default=None
         Inclusive bounds for ``int`` columns (rule ``out_of_range``).
+    dictionary : bool, default=False
+        Store a ``string`` column dictionary-encoded (``dictionary<int32,
+        string>``): for codes and names that repeat across tens of millions of
+        rows, each row then costs four bytes instead of its text (decision 0008).
     description : str
         One line for ``docs/data-contract.md``.
     """
@@ -74,6 +82,7 @@ class Column:
     allowed: tuple[str, ...] | None = None
     min_value: int | None = None
     max_value: int | None = None
+    dictionary: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -82,10 +91,23 @@ class Column:
                 f"The `dtype` of column {self.name!r} must be one of "
                 f"{sorted(_ARROW_TYPES)}. Got {self.dtype!r} instead."
             )
+        if self.dictionary and self.dtype != "string":
+            raise ValueError(
+                f"Column {self.name!r}: only a string column can be dictionary-"
+                f"encoded. Got dtype {self.dtype!r}."
+            )
 
     @property
     def arrow_type(self) -> pa.DataType:
-        """Arrow type of the column in an accepted table."""
+        """Arrow type of the column in an accepted table.
+
+        Examples
+        --------
+        >>> Column(name="drug_name", dtype="string", dictionary=True).arrow_type
+        DictionaryType(dictionary<values=string, indices=int32, ordered=0>)
+        """
+        if self.dictionary:
+            return DICTIONARY_STRING
         return _ARROW_TYPES[self.dtype]
 
 
@@ -273,17 +295,24 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                     dtype="string",
                     required=True,
                     nullable=False,
+                    dictionary=True,
                     description="Drug code in the system named by drug_code_system.",
                 ),
                 Column(
                     name="drug_code_system",
                     dtype="string",
                     allowed=DRUG_CODE_SYSTEMS,
+                    dictionary=True,
                     description="Coding system of drug_code: bnf, dmd, atc or "
                     "rxnorm. When the column is absent `load_tables` fills it from "
                     "its `drug_code_system` argument.",
                 ),
-                Column(name="drug_name", dtype="string", description="Drug name."),
+                Column(
+                    name="drug_name",
+                    dtype="string",
+                    dictionary=True,
+                    description="Drug name.",
+                ),
             ),
         ),
         "residences": TableSchema(

@@ -336,17 +336,17 @@ def _prescriptions(people, events, observed, end_day, em, start, all_ids, rng):
         c_drug = np.concatenate([drug[pairs][rows][keep], a_drug[acute]])
         c_day = np.concatenate([issue_day[keep], a_day[acute]])
         order = np.lexsort((c_drug, c_day, c_person))
-        idx = pa.array(c_drug[order])
+        idx = pa.array(c_drug[order].astype(np.int32))
         parts.append(
             pa.table(
                 {
                     "patient_id": _ids(all_ids, c_person[order]),
                     "issue_date": _dates(start, c_day[order]),
-                    "drug_code": code_arr.take(idx),
-                    "drug_code_system": system.take(
-                        pa.array(np.zeros(order.size, dtype=np.int32))
+                    "drug_code": pa.DictionaryArray.from_arrays(idx, code_arr),
+                    "drug_code_system": pa.DictionaryArray.from_arrays(
+                        pa.array(np.zeros(order.size, dtype=np.int32)), system
                     ),
-                    "drug_name": names.take(idx),
+                    "drug_name": pa.DictionaryArray.from_arrays(idx, names),
                 },
                 schema=schema,
             )
