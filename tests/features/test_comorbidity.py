@@ -91,3 +91,62 @@ def test_expand_codes_rejects_bad_ranges():
     assert expand_codes("F00-F03") == ["F00", "F01", "F02", "F03"]
     with pytest.raises(ValueError, match="bad code range"):
         expand_codes("F00-G03")
+
+
+# One representative ICD-10 code per condition, written out by hand from Quan et
+# al. 2005 (Med Care 43:1130, table 1), with every condition each code belongs to.
+KNOWN = {
+    "I219": ({"myocardial_infarction"}, set()),
+    "I500": ({"congestive_heart_failure"}, {"congestive_heart_failure"}),
+    "I739": ({"peripheral_vascular_disease"}, {"peripheral_vascular_disorders"}),
+    "G459": ({"cerebrovascular_disease"}, set()),
+    "F019": ({"dementia"}, set()),
+    "J449": ({"chronic_pulmonary_disease"}, {"chronic_pulmonary_disease"}),
+    "M069": ({"rheumatic_disease"}, {"rheumatoid_arthritis_collagen_vascular"}),
+    "K259": (
+        {"peptic_ulcer_disease"},
+        {"peptic_ulcer_disease_excluding_bleeding"},
+    ),
+    "B182": ({"mild_liver_disease"}, {"liver_disease"}),
+    "E119": ({"diabetes_without_complication"}, {"diabetes_uncomplicated"}),
+    "E112": ({"diabetes_with_complication"}, {"diabetes_complicated"}),
+    "G819": ({"hemiplegia_or_paraplegia"}, {"paralysis"}),
+    "N185": ({"renal_disease"}, {"renal_failure"}),
+    "C189": ({"any_malignancy"}, {"solid_tumour_without_metastasis"}),
+    "K721": ({"moderate_or_severe_liver_disease"}, {"liver_disease"}),
+    "C787": ({"metastatic_solid_tumour"}, {"metastatic_cancer"}),
+    "B24X": ({"aids_hiv"}, {"aids_hiv"}),
+    "I489": (set(), {"cardiac_arrhythmias"}),
+    "I350": (set(), {"valvular_disease"}),
+    "I269": (set(), {"pulmonary_circulation_disorders"}),
+    "I10X": (set(), {"hypertension_uncomplicated"}),
+    "I129": (set(), {"hypertension_complicated"}),
+    "G20X": (set(), {"other_neurological_disorders"}),
+    "E039": (set(), {"hypothyroidism"}),
+    "C819": ({"any_malignancy"}, {"lymphoma"}),
+    "D689": (set(), {"coagulopathy"}),
+    "E669": (set(), {"obesity"}),
+    "E43X": (set(), {"weight_loss"}),
+    "E871": (set(), {"fluid_and_electrolyte_disorders"}),
+    "D500": (set(), {"blood_loss_anaemia"}),
+    "D519": (set(), {"deficiency_anaemia"}),
+    "F102": (set(), {"alcohol_abuse"}),
+    "F112": (set(), {"drug_abuse"}),
+    "F209": (set(), {"psychoses"}),
+    "F329": (set(), {"depression"}),
+}
+
+
+def test_every_condition_has_a_hand_checked_code():
+    assert set().union(*(c for c, _ in KNOWN.values())) == set(CHARLSON)
+    assert set().union(*(e for _, e in KNOWN.values())) == set(ELIXHAUSER)
+
+
+@pytest.mark.parametrize("code", sorted(KNOWN))
+def test_each_condition_from_its_code(code):
+    charlson, elixhauser = KNOWN[code]
+    f = _codes(code)
+    assert {c for c in CHARLSON if f[f"cci_{c}"]} == charlson
+    assert {c for c in ELIXHAUSER if f[f"elix_{c}"]} == elixhauser
+    assert f["elix_count"] == len(elixhauser)
+    assert f["cci_score"] == sum(CHARLSON[c] for c in charlson)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from _support.canonical import tables_from_rows
 from riskstrat.features import build_features
 
@@ -154,3 +156,38 @@ def test_absent_tables_give_nulls_not_zeros():
     assert f["residence_type"] is None and f["care_home"] is None
     assert f["nominated_12m"] is None
     assert f["rule_polypharmacy"] is None and f["essex_eligible"] is False
+
+
+@pytest.mark.parametrize("chapter", range(1, 11))
+def test_each_bnf_chapter_is_counted_in_its_own_column(chapter):
+    code = f"{chapter:02d}01010A0"
+    f = _build(
+        patients=[{"patient_id": "p", **OLD}],
+        prescriptions=[_rx("p", D(2022, 3, 1), code), _rx("p", D(2022, 3, 2), code)],
+    )["p"]
+    counts = {c: f[f"bnf_ch{c:02d}_90d"] for c in range(1, 11)}
+    assert counts == {c: (1 if c == chapter else 0) for c in range(1, 11)}
+    assert f["bnf_chapters_90d"] == 1 and f["drugs_90d"] == 1
+
+
+def test_demographics_pass_through_as_given():
+    f = _build(
+        patients=[
+            {
+                "patient_id": "p",
+                **OLD,
+                "locality": "North",
+                "practice_id": "P81001",
+                "deprivation_decile": 2,
+            },
+            {"patient_id": "q", **YOUNG},
+        ],
+    )
+    assert (f["p"]["sex"], f["p"]["locality"], f["p"]["practice_id"]) == (
+        "female",
+        "North",
+        "P81001",
+    )
+    assert f["p"]["deprivation_decile"] == 2
+    assert f["q"]["locality"] is None and f["q"]["deprivation_decile"] is None
+    assert f["q"]["sex"] == "male"
