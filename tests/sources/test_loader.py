@@ -528,3 +528,12 @@ def test_only_string_columns_can_be_dictionary_encoded():
 
     with pytest.raises(ValueError, match="only a string column"):
         Column(name="issue_date", dtype="date", dictionary=True)
+
+
+def test_rejects_warning_points_at_the_callers_line(tmp_path):
+    files = dict(VALID)
+    files["patients"] = files["patients"] + "p9,1940-01-01,,,,,,,\n"
+    folder = write_folder(tmp_path / "d", files)
+    with pytest.warns(DataQualityWarning, match="missing_required") as record:
+        load_tables(folder)
+    assert record[0].filename == __file__

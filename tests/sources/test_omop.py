@@ -597,3 +597,10 @@ def test_a_visit_id_given_twice_does_not_count_its_conditions_twice(tmp_path):
         if r["admission_date"] == dt.date(2021, 1, 10)
     ]
     assert [r["primary_diagnosis"] for r in same_day] == ["E860", "E860"]
+
+
+def test_data_quality_warnings_point_at_the_callers_line(omop_folder):
+    with pytest.warns(DataQualityWarning) as record:
+        load_omop(omop_folder)
+    found = [r for r in record if issubclass(r.category, DataQualityWarning)]
+    assert found and all(r.filename == __file__ for r in found)

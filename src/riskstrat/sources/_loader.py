@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -31,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskstrat._utils import warn_caller
 from riskstrat.exceptions import DataQualityWarning, SchemaError
 from riskstrat.sources._parse import (
     as_text,
@@ -421,10 +421,9 @@ def load_tables(
                 raise SchemaError(
                     f"{file.name} is empty (0 bytes); {name} is required."
                 )
-            warnings.warn(
+            warn_caller(
                 f"{file.name} is empty (0 bytes); treating {name} as absent.",
                 DataQualityWarning,
-                stacklevel=2,
             )
             continue
         raw = read_raw(
@@ -572,11 +571,10 @@ def validate_tables(
         if rej.num_rows:
             first = rej.slice(0, 1).to_pylist()[0]
             by_rule = sorted(set(rej["rule"].to_pylist()), key=RULES.index)
-            warnings.warn(
+            warn_caller(
                 f"{file_name}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
                 f"first: {first['message']}. See Tables.rejects.",
                 DataQualityWarning,
-                stacklevel=3,
             )
     return Tables(
         **out,
