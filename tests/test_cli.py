@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pyarrow.csv as pacsv
 import pytest
 from typer.testing import CliRunner
 
-from _support.canonical import VALID, write_folder
+from _support.canonical import VALID, load_quietly, write_folder
 from riskstrat.cli import app
 
 runner = CliRunner()
@@ -68,12 +69,18 @@ def test_validate_out_writes_validated_tables_that_features_scan(tmp_path):
     assert validated_folder(out) is not None
     assert pq.read_table(out / "_rejects.parquet").num_rows == 1
     target = tmp_path / "f.parquet"
-    r = runner.invoke(
-        app,
-        ["features", "--data", str(out), "--as-of", "2022-01-01", "--out", str(target)],
-    )
+    args = ["features", "--data", str(out), "--as-of", "2022-01-01"]
+    r = runner.invoke(app, [*args, "--out", str(target), "--labels"])
     assert r.exit_code == 0, r.output
-    assert pq.read_table(target).num_rows > 0
+    # Read as validated, without a second validation: the same as building from
+    # the original folder's validated tables.
+    from riskstrat.features import build_features, make_labels
+
+    tables = load_quietly(folder)
+    day = dt.date(2022, 1, 1)
+    assert pq.read_table(target).equals(build_features(tables, as_of=day))
+    labels = pq.read_table(tmp_path / "f-labels.parquet")
+    assert labels.equals(make_labels(tables, as_of=day))
 
 
 def test_validate_schema_error_exits_2_with_the_reason(tmp_path):

@@ -248,12 +248,18 @@ def features(
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
     from riskstrat.features import build_features, make_labels
+    from riskstrat.features._scan import validated_folder
     from riskstrat.sources._tables import write_parquet_atomic
 
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
-    tables = _load(data, extract_date=None, source=source)
+    if source == "canonical" and validated_folder(data) is not None:
+        # Validated by riskstrat already: read as it is, prescriptions only in the
+        # drug window (and none for labels), and with its extract date.
+        tables: object = data
+    else:
+        tables = _load(data, extract_date=None, source=source)
     feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(feats, out)

@@ -89,3 +89,34 @@ def test_a_folder_with_drug_columns_as_plain_text_is_still_scanned(pop, tmp_path
     assert build_features(folder, as_of=as_of).equals(
         build_features(pop.tables, as_of=as_of)
     )
+
+
+def test_the_extract_date_travels_with_the_folder_and_bounds_labels(pop, tmp_path):
+    from riskstrat.features import make_labels
+    from riskstrat.features._scan import read_validated
+
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    assert read_validated(folder, ()).extract_date == pop.tables.extract_date
+    as_of = dt.date(2021, 6, 1)
+    assert make_labels(folder, as_of=as_of).equals(make_labels(pop.tables, as_of=as_of))
+    late = pop.tables.extract_date - dt.timedelta(days=100)
+    with pytest.raises(ValueError, match="runs past the extract date"):
+        make_labels(folder, as_of=late)
+
+
+def test_labels_from_a_folder_read_no_prescriptions(pop, tmp_path):
+    from riskstrat.features._scan import read_validated
+
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    day = dt.date(2021, 6, 1)
+    got = read_validated(folder, (), issued_from=day, issued_before=day)
+    assert got.prescriptions.num_rows == 0
+    assert "prescriptions" not in got.absent
+    assert got.admissions.num_rows == pop.tables.admissions.num_rows
+
+
+def test_a_folder_without_an_extract_date_has_none(pop, tmp_path):
+    from riskstrat.features._scan import read_validated
+
+    folder = dataclasses.replace(pop.tables, extract_date=None).to_parquet(tmp_path / "v")
+    assert read_validated(folder, ()).extract_date is None

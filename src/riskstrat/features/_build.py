@@ -158,6 +158,22 @@ def make_labels(
     extract date if earlier), ``death`` and ``composite`` (emergency admission
     or death, as SPARRA uses).
 
+    Parameters
+    ----------
+    tables : Tables or path-like
+        Canonical tables, or a folder (a folder of validated tables is read as
+        :func:`build_features` reads it, without prescriptions, and its extract
+        date comes with it).
+    as_of : datetime.date
+    horizon_days : int, default=365
+    engine : {"duckdb", "spark"}, default="duckdb"
+    spark : SparkSession, optional
+
+    Returns
+    -------
+    pyarrow.Table
+        Sorted by ``patient_id``; schema ``label_schema()``.
+
     Raises
     ------
     ValueError
@@ -170,7 +186,8 @@ def make_labels(
             "The `horizon_days` parameter of make_labels must be an int >= 1. "
             f"Got {horizon_days!r} instead."
         )
-    tables = _tables(tables)
+    # Labels need no prescriptions: a validated folder is read without them.
+    tables = _tables(tables, scan_window={"issued_from": as_of, "issued_before": as_of})
     end = as_of + dt.timedelta(days=horizon_days)
     if tables.extract_date is not None and end > tables.extract_date:
         raise ValueError(

@@ -89,14 +89,27 @@ def read_validated(
     issued_from: dt.date | None = None,
     issued_before: dt.date | None = None,
 ):
-    """The validated tables of ``folder``, prescriptions only in ``[from, before)``."""
-    from riskstrat.sources import CONTRACT, TABLE_NAMES, Tables
+    """The validated tables of ``folder``, prescriptions only in ``[from, before)``.
 
+    The extract date comes from the metadata of ``_counts.parquet``.
+    """
+    from riskstrat.sources import CONTRACT, TABLE_NAMES, Tables
+    from riskstrat.sources._tables import EXTRACT_DATE_KEY
+
+    meta = pq.read_schema(folder / _COUNTS).metadata or {}
+    extract = meta.get(EXTRACT_DATE_KEY.encode(), b"").decode()
     tables = {}
     for name in TABLE_NAMES:
         if name in absent:
             continue
         path = folder / f"{name}.parquet"
+        if (
+            name == "prescriptions"
+            and issued_from is not None
+            and issued_before is not None
+            and issued_from >= issued_before
+        ):
+            continue  # an empty window: nothing to read (left empty, not absent)
         if name == "prescriptions" and issued_from is not None:
             # DuckDB reads the other columns only for rows inside the window.
             with duckdb.connect() as con:
@@ -108,4 +121,8 @@ def read_validated(
         else:
             table = pq.read_table(path)
         tables[name] = table.cast(CONTRACT[name].arrow_schema())
-    return Tables(**tables, absent=absent)
+    return Tables(
+        **tables,
+        absent=absent,
+        extract_date=dt.date.fromisoformat(extract) if extract else None,
+    )

@@ -15,9 +15,12 @@ import pyarrow.parquet as pq
 from riskstrat.exceptions import SchemaError
 from riskstrat.sources._schema import CONTRACT, REJECTS_SCHEMA
 
-__all__ = ["COUNTS_SCHEMA", "TABLE_NAMES", "Tables"]
+__all__ = ["COUNTS_SCHEMA", "EXTRACT_DATE_KEY", "TABLE_NAMES", "Tables"]
 
 TABLE_NAMES: tuple[str, ...] = tuple(CONTRACT)
+
+#: Metadata key of ``_counts.parquet`` holding the extract date (ISO; empty = unknown).
+EXTRACT_DATE_KEY = "riskstrat.extract_date"
 
 #: One row per canonical table: how many source rows were read, accepted, rejected.
 COUNTS_SCHEMA = pa.schema(
@@ -102,8 +105,10 @@ class Tables:
 
         Absent tables are not written, so :func:`load_tables` reports them absent
         again. Rejects and counts are written as ``_rejects.parquet`` and
-        ``_counts.parquet``. Each file is written to a temporary name and renamed,
-        so a reader never sees half a file.
+        ``_counts.parquet``; the extract date, if known, is kept in the metadata
+        of ``_counts.parquet`` (:data:`EXTRACT_DATE_KEY`), so a reader of the
+        folder knows how far outcomes were observed. Each file is written to a
+        temporary name and renamed, so a reader never sees half a file.
 
         Returns
         -------
@@ -114,7 +119,10 @@ class Tables:
         out.mkdir(parents=True, exist_ok=True)
         files = {name: t for name, t in self.items() if name not in self.absent}
         files["_rejects"] = self.rejects
-        files["_counts"] = self.counts
+        extract = "" if self.extract_date is None else self.extract_date.isoformat()
+        files["_counts"] = self.counts.replace_schema_metadata(
+            {EXTRACT_DATE_KEY: extract}
+        )
         for name, table in files.items():
             write_parquet_atomic(table, out / f"{name}.parquet")
         return out
