@@ -139,6 +139,32 @@ def test_train_logs_registers_and_model_loads_by_alias(population, tmp_path):
     assert loaded.version == "1"
 
 
+def test_train_on_a_validated_folder_equals_train_after_loading(population, tmp_path):
+    # The synthetic folder is validated (with its extract date): train reads it at
+    # each date. Without _counts.parquet it is loaded and validated first. Both
+    # must give the same models and figures.
+    import shutil
+
+    from riskstrat.features._scan import validated_folder
+
+    found = validated_folder(population)
+    assert found is not None
+    assert found.extract_date == dt.date.fromisoformat(
+        json.loads((population / "truth.json").read_text())["end"]
+    )
+    loaded = tmp_path / "loaded"
+    shutil.copytree(population, loaded)
+    (loaded / "_counts.parquet").unlink()
+    outputs = []
+    for data in (population, loaded):
+        uri = f"sqlite:///{tmp_path / data.name}.db"
+        args = ["train", "--data", str(data), "--as-of", "2021-04-01"]
+        r = runner.invoke(app, [*args, "--tracking-uri", uri, "--bootstraps", "0"])
+        assert r.exit_code == 0, r.output
+        outputs.append([line for line in r.output.splitlines() if "│" in line])
+    assert outputs[0] and outputs[0] == outputs[1]
+
+
 def test_train_refuses_a_test_year_past_the_extract(population, tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     args = ["train", "--data", str(population), "--as-of", "2023-04-01"]

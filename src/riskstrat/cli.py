@@ -350,6 +350,7 @@ def train(
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
+    from riskstrat.features._scan import validated_folder
     from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign
 
     t0 = _parse_date(as_of, "--as-of")
@@ -374,7 +375,14 @@ def train(
         extract: dt.date | None = _parse_date(extract_date, "--extract-date")
     else:  # a synthetic population's extract date is its end
         extract = None if truth is None else truth.end
-    tables = _load(data, extract_date=extract, source=source)
+    found = validated_folder(data) if source == "canonical" else None
+    if found is not None and extract in (None, found.extract_date):
+        # Validated by riskstrat with this extract date: each build reads the
+        # folder as it is (prescriptions only in its drug window).
+        tables: object = data
+        extract = found.extract_date
+    else:
+        tables = _load(data, extract_date=extract, source=source)
     if extract is None:
         err_console.print(
             "[yellow]warning:[/] no --extract-date: outcomes after the last event "

@@ -43,7 +43,8 @@ def test_absent_optional_tables_are_absent_in_the_scan(pop, tmp_path):
         absent=("residences", "prescriptions"),
     )
     folder = tables.to_parquet(tmp_path / "v")
-    assert validated_folder(folder) == (folder, ("prescriptions", "residences"))
+    found = validated_folder(folder)
+    assert (found.path, found.absent) == (folder, ("prescriptions", "residences"))
     as_of = dt.date(2022, 1, 1)
     scanned = build_features(folder, as_of=as_of)
     assert scanned.equals(build_features(tables, as_of=as_of))
@@ -84,7 +85,7 @@ def test_a_folder_with_drug_columns_as_plain_text_is_still_scanned(pop, tmp_path
     plain = decoded(pq.read_table(folder / "prescriptions.parquet"))
     assert not any(pa.types.is_dictionary(t) for t in plain.schema.types)
     pq.write_table(plain, folder / "prescriptions.parquet")
-    assert validated_folder(folder) == (folder, ())
+    assert validated_folder(folder).absent == ()
     as_of = dt.date(2022, 1, 1)
     assert build_features(folder, as_of=as_of).equals(
         build_features(pop.tables, as_of=as_of)
@@ -96,7 +97,9 @@ def test_the_extract_date_travels_with_the_folder_and_bounds_labels(pop, tmp_pat
     from riskstrat.features._scan import read_validated
 
     folder = pop.tables.to_parquet(tmp_path / "v")
-    assert read_validated(folder, ()).extract_date == pop.tables.extract_date
+    found = validated_folder(folder)
+    assert found.extract_date == pop.tables.extract_date
+    assert read_validated(found).extract_date == pop.tables.extract_date
     as_of = dt.date(2021, 6, 1)
     assert make_labels(folder, as_of=as_of).equals(make_labels(pop.tables, as_of=as_of))
     late = pop.tables.extract_date - dt.timedelta(days=100)
@@ -109,7 +112,7 @@ def test_labels_from_a_folder_read_no_prescriptions(pop, tmp_path):
 
     folder = pop.tables.to_parquet(tmp_path / "v")
     day = dt.date(2021, 6, 1)
-    got = read_validated(folder, (), issued_from=day, issued_before=day)
+    got = read_validated(validated_folder(folder), issued_from=day, issued_before=day)
     assert got.prescriptions.num_rows == 0
     assert "prescriptions" not in got.absent
     assert got.admissions.num_rows == pop.tables.admissions.num_rows
@@ -118,5 +121,7 @@ def test_labels_from_a_folder_read_no_prescriptions(pop, tmp_path):
 def test_a_folder_without_an_extract_date_has_none(pop, tmp_path):
     from riskstrat.features._scan import read_validated
 
-    folder = dataclasses.replace(pop.tables, extract_date=None).to_parquet(tmp_path / "v")
-    assert read_validated(folder, ()).extract_date is None
+    folder = dataclasses.replace(pop.tables, extract_date=None).to_parquet(
+        tmp_path / "v"
+    )
+    assert read_validated(validated_folder(folder)).extract_date is None

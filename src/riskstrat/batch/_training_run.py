@@ -153,8 +153,10 @@ def run_training(
 
     Parameters
     ----------
-    tables : Tables
-        Canonical tables (``load_tables`` or ``make_population(...).tables``).
+    tables : Tables or path-like
+        Canonical tables (``load_tables`` or ``make_population(...).tables``), or
+        a folder as :func:`riskstrat.features.build_features` takes it (a folder
+        of validated tables is then read at each date, never held whole).
     design : ModelDesign
         Cohort, training and test dates, model settings.
     truth : Truth, optional

@@ -35,7 +35,7 @@ def _tables(tables, *, scan_window: dict | None = None):
     if isinstance(tables, str | os.PathLike):
         if scan_window is not None and (found := validated_folder(tables)):
             logger.info("%s: validated Parquet scan, no second validation", tables)
-            return read_validated(*found, **scan_window)
+            return read_validated(found, **scan_window)
         from riskstrat.sources import load_tables
 
         return load_tables(tables)

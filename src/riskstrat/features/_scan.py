@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -32,16 +33,25 @@ logger = logging.getLogger(__name__)
 _COUNTS = "_counts.parquet"
 
 
-def validated_folder(
-    path: str | os.PathLike[str],
-) -> tuple[Path, tuple[str, ...]] | None:
-    """``(folder, absent tables)`` if ``path`` holds validated tables, else None."""
+@dataclass(frozen=True)
+class ValidatedFolder:
+    """A folder of validated tables that matched its ``_counts.parquet``."""
+
+    path: Path
+    absent: tuple[str, ...]
+    extract_date: dt.date | None
+
+
+def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
+    """The folder, its absent tables and extract date if it holds validated tables."""
     from riskstrat.sources import CONTRACT, TABLE_NAMES
+    from riskstrat.sources._tables import EXTRACT_DATE_KEY
 
     folder = Path(path)
     if not (folder / _COUNTS).is_file():
         return None
-    counts = {r["table"]: r for r in pq.read_table(folder / _COUNTS).to_pylist()}
+    counts_table = pq.read_table(folder / _COUNTS)
+    counts = {r["table"]: r for r in counts_table.to_pylist()}
     absent = []
     for name in TABLE_NAMES:
         file = folder / f"{name}.parquet"
@@ -63,7 +73,12 @@ def validated_folder(
                 "%s does not match %s; validating the folder again", file.name, _COUNTS
             )
             return None
-    return folder, tuple(absent)
+    stored = (counts_table.schema.metadata or {}).get(EXTRACT_DATE_KEY.encode(), b"")
+    return ValidatedFolder(
+        path=folder,
+        absent=tuple(absent),
+        extract_date=dt.date.fromisoformat(stored.decode()) if stored else None,
+    )
 
 
 def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
@@ -83,26 +98,19 @@ def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
 
 
 def read_validated(
-    folder: Path,
-    absent: tuple[str, ...],
+    found: ValidatedFolder,
     *,
     issued_from: dt.date | None = None,
     issued_before: dt.date | None = None,
 ):
-    """The validated tables of ``folder``, prescriptions only in ``[from, before)``.
-
-    The extract date comes from the metadata of ``_counts.parquet``.
-    """
+    """The validated tables of ``found``, prescriptions only in ``[from, before)``."""
     from riskstrat.sources import CONTRACT, TABLE_NAMES, Tables
-    from riskstrat.sources._tables import EXTRACT_DATE_KEY
 
-    meta = pq.read_schema(folder / _COUNTS).metadata or {}
-    extract = meta.get(EXTRACT_DATE_KEY.encode(), b"").decode()
     tables = {}
     for name in TABLE_NAMES:
-        if name in absent:
+        if name in found.absent:
             continue
-        path = folder / f"{name}.parquet"
+        path = found.path / f"{name}.parquet"
         if (
             name == "prescriptions"
             and issued_from is not None
@@ -121,8 +129,4 @@ def read_validated(
         else:
             table = pq.read_table(path)
         tables[name] = table.cast(CONTRACT[name].arrow_schema())
-    return Tables(
-        **tables,
-        absent=absent,
-        extract_date=dt.date.fromisoformat(extract) if extract else None,
-    )
+    return Tables(**tables, absent=found.absent, extract_date=found.extract_date)
