@@ -292,10 +292,18 @@ def _yearly_after(day: dt.date, years: int) -> dt.date:
 
 
 def _auroc_line(label: str, r: dict) -> str:
-    """``label AUROC a (lo-hi), calibration slope b`` from a result row."""
+    """``label AUROC a (lo-hi), calibration slope b`` from a result row.
+
+    The interval is left out when there is none (``--bootstraps 0``).
+    """
+    lo, hi = r.get("auroc_ci_low"), r.get("auroc_ci_high")
+    ci = (
+        ""
+        if lo is None or hi is None or lo != lo or hi != hi
+        else f" ({lo:.3f}-{hi:.3f})"
+    )
     return (
-        f"{label} AUROC {r['auroc']:.3f} "
-        f"({r['auroc_ci_low']:.3f}-{r['auroc_ci_high']:.3f}), "
+        f"{label} AUROC {r['auroc']:.3f}{ci}, "
         f"calibration slope {r['calibration_slope']:.2f}"
     )
 
