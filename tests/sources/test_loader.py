@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -537,3 +538,75 @@ def test_rejects_warning_points_at_the_callers_line(tmp_path):
     with pytest.warns(DataQualityWarning, match="missing_required") as record:
         load_tables(folder)
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize(
+    ("drug_code", "kept", "rejected_rows"),
+    [
+        # a null held in the dictionary itself is a missing value like any other
+        (
+            pa.DictionaryArray.from_arrays(
+                pa.array([0, 1], pa.int32()), pa.array(["0206020A0", None])
+            ),
+            ["0206020A0"],
+            [2],
+        ),
+        # chunks with their own dictionaries, one needing a trim
+        (
+            pa.chunked_array(
+                [
+                    pa.array(["0206020A0"]).dictionary_encode(),
+                    pa.array([" 0205051R0 "]).dictionary_encode(),
+                ]
+            ),
+            ["0206020A0", "0205051R0"],
+            [],
+        ),
+        # int8 indices over large strings
+        (
+            pa.array(["0206020A0", "0205051R0"], pa.large_string())
+            .dictionary_encode()
+            .cast(pa.dictionary(pa.int8(), pa.large_string())),
+            ["0206020A0", "0205051R0"],
+            [],
+        ),
+        # codes given as integers (RxNorm)
+        (pa.array([1191, 197361], pa.int64()), ["1191", "197361"], []),
+    ],
+)
+def test_in_memory_drug_codes_of_any_encoding(drug_code, kept, rejected_rows):
+    from riskstrat.sources._loader import RawTable, validate_tables
+
+    patients = pa.table(
+        {
+            "patient_id": ["p1", "p2"],
+            "birth_date": ["1950-01-01", "1950-01-01"],
+            "sex": ["f", "m"],
+        }
+    )
+    admissions = pa.table(
+        {c: pa.array([], pa.string()) for c in ("patient_id", "admission_date")}
+        | {"emergency": pa.array([], pa.string())}
+    )
+    rx = pa.table(
+        {
+            "patient_id": ["p1", "p2"],
+            "issue_date": pa.array([dt.date(2021, 1, 1), dt.date(2021, 6, 1)]),
+            "drug_code": drug_code,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        t = validate_tables(
+            {
+                "patients": RawTable(patients, "patients"),
+                "admissions": RawTable(admissions, "admissions"),
+                "prescriptions": RawTable(rx, "prescriptions"),
+            }
+        )
+    got = t.prescriptions["drug_code"]
+    assert got.type == CONTRACT["prescriptions"]["drug_code"].arrow_type
+    assert got.to_pylist() == kept
+    assert t.rejects["row"].to_pylist() == rejected_rows
+    assert set(t.rejects["rule"].to_pylist()) <= {"missing_required"}
+    _reconciles(t)

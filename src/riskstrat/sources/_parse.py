@@ -302,9 +302,10 @@ def _parse_dictionary(raw, column: Column):
         values = chunk.dictionary.cast(pa.string())
         clean = _parse_text(values, column)
         indices = chunk.indices.cast(pa.int32())
-        if clean.equals(values):
+        if clean.equals(values) and values.null_count == 0:
             out.append(pa.DictionaryArray.from_arrays(indices, values))
-        else:  # cleaning may merge values or empty them: encode again
+        else:  # cleaning merged or emptied values, or a null sits in the
+            # dictionary itself (invisible to is_null): encode again
             out.append(pc.take(clean, indices).cast(DICTIONARY_STRING))
     if isinstance(raw, pa.ChunkedArray):
         return pa.chunked_array(out, type=DICTIONARY_STRING)
