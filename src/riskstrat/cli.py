@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -85,6 +86,24 @@ def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"
     if source != "canonical":
         _print_mapping(tables.mapping)
     return tables
+
+
+def _open(
+    data: Path, *, extract_date: dt.date | None, source: str
+) -> tuple[object, dt.date | None]:
+    """What the feature stages read, and the extract date that bounds labels.
+
+    A folder validated by riskstrat (with the same extract date, or when none is
+    given) is passed on as its path: each build reads it as it is, prescriptions
+    only in the drug window, and it brings its extract date. Anything else is
+    loaded and validated once (:func:`_load`).
+    """
+    from riskstrat.features._scan import validated_folder
+
+    found = validated_folder(data) if source == "canonical" else None
+    if found is not None and extract_date in (None, found.extract_date):
+        return data, found.extract_date
+    return _load(data, extract_date=extract_date, source=source), extract_date
 
 
 def _print_mapping(report) -> None:
@@ -248,18 +267,12 @@ def features(
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
     from riskstrat.features import build_features, make_labels
-    from riskstrat.features._scan import validated_folder
     from riskstrat.sources._tables import write_parquet_atomic
 
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
-    if source == "canonical" and validated_folder(data) is not None:
-        # Validated by riskstrat already: read as it is, prescriptions only in the
-        # drug window (and none for labels), and with its extract date.
-        tables: object = data
-    else:
-        tables = _load(data, extract_date=None, source=source)
+    tables, _ = _open(data, extract_date=None, source=source)
     feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(feats, out)
@@ -297,11 +310,8 @@ def _auroc_line(label: str, r: dict) -> str:
     The interval is left out when there is none (``--bootstraps 0``).
     """
     lo, hi = r.get("auroc_ci_low"), r.get("auroc_ci_high")
-    ci = (
-        ""
-        if lo is None or hi is None or lo != lo or hi != hi
-        else f" ({lo:.3f}-{hi:.3f})"
-    )
+    missing = lo is None or hi is None or math.isnan(lo) or math.isnan(hi)
+    ci = "" if missing else f" ({lo:.3f}-{hi:.3f})"
     return (
         f"{label} AUROC {r['auroc']:.3f}{ci}, "
         f"calibration slope {r['calibration_slope']:.2f}"
@@ -358,7 +368,6 @@ def train(
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
-    from riskstrat.features._scan import validated_folder
     from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign
 
     t0 = _parse_date(as_of, "--as-of")
@@ -383,14 +392,7 @@ def train(
         extract: dt.date | None = _parse_date(extract_date, "--extract-date")
     else:  # a synthetic population's extract date is its end
         extract = None if truth is None else truth.end
-    found = validated_folder(data) if source == "canonical" else None
-    if found is not None and extract in (None, found.extract_date):
-        # Validated by riskstrat with this extract date: each build reads the
-        # folder as it is (prescriptions only in its drug window).
-        tables: object = data
-        extract = found.extract_date
-    else:
-        tables = _load(data, extract_date=extract, source=source)
+    tables, extract = _open(data, extract_date=extract, source=source)
     if extract is None:
         err_console.print(
             "[yellow]warning:[/] no --extract-date: outcomes after the last event "

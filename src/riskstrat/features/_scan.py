@@ -111,14 +111,9 @@ def read_validated(
         if name in found.absent:
             continue
         path = found.path / f"{name}.parquet"
-        if (
-            name == "prescriptions"
-            and issued_from is not None
-            and issued_before is not None
-            and issued_from >= issued_before
-        ):
-            continue  # an empty window: nothing to read (left empty, not absent)
         if name == "prescriptions" and issued_from is not None:
+            if issued_before is None or issued_from >= issued_before:
+                continue  # an empty window: nothing to read (empty, not absent)
             # DuckDB reads the other columns only for rows inside the window.
             with duckdb.connect() as con:
                 table = con.sql(

@@ -49,8 +49,8 @@ def read_raw(path: Path, *, dictionary: Sequence[str] = ()) -> pa.Table:
     Columns named in ``dictionary`` (normalised names) are read dictionary-
     encoded, so repeated codes and names are never held as one string per row.
     """
+    wanted = set(dictionary)
     if path.suffix == ".parquet":
-        wanted = set(dictionary)
         names = pq.read_schema(path).names
         table = pq.read_table(
             path, read_dictionary=[n for n in names if normalise_name(n) in wanted]
@@ -65,7 +65,7 @@ def read_raw(path: Path, *, dictionary: Sequence[str] = ()) -> pa.Table:
         table = read_csv_text(
             path,
             names,
-            dictionary=[n for n in names if normalise_name(n) in set(dictionary)],
+            dictionary=[n for n in names if normalise_name(n) in wanted],
         )
     return normalise_headers(table, path.name)
 
