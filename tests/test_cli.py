@@ -57,7 +57,7 @@ def test_validate_reports_rejects_and_can_fail_on_them(tmp_path):
 def test_validate_out_writes_validated_tables_that_features_scan(tmp_path):
     import pyarrow.parquet as pq
 
-    from riskstrat.features._scan import validated_folder
+    from riskstrat.sources._scan import validated_folder
 
     files = dict(VALID)
     files["admissions"] = VALID["admissions"] + "p404,2021-02-01,2021-02-02,true,,,\n"
@@ -145,7 +145,7 @@ def test_train_on_a_validated_folder_equals_train_after_loading(population, tmp_
     # must give the same models and figures.
     import shutil
 
-    from riskstrat.features._scan import validated_folder
+    from riskstrat.sources._scan import validated_folder
 
     found = validated_folder(population)
     assert found is not None

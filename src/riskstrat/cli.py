@@ -7,6 +7,7 @@ that reads the clock, for the default of ``--as-of``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import warnings
@@ -64,46 +65,63 @@ SourceOption = Annotated[
 ]
 
 
-def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"):
-    """load_source with data-quality warnings sent to the log, not raised.
+def _open(
+    data: Path,
+    *,
+    extract_date: dt.date | None,
+    source: str = "canonical",
+    scan: bool = True,
+):
+    """The input, opened once (:func:`riskstrat.sources.open_tables`).
 
-    A source that cannot be read (missing table or column, no such folder) is
-    reported and ends the command with exit status 2.
+    A folder validated by riskstrat (with the same extract date, or when none is
+    given) comes back as a handle each stage reads as it needs, with its own
+    extract date; anything else is loaded and validated once. ``scan=False``
+    always loads and validates (``validate`` reports every row). Data-quality
+    warnings go to the log, not raised. A source that cannot be read (missing
+    table or column, no such folder) is reported and ends the command with exit
+    status 2.
     """
-    from riskstrat.sources import SOURCES, load_source
+    from riskstrat.sources import SOURCES, load_source, open_tables
 
     if source not in SOURCES:
         raise typer.BadParameter(
             f"--source must be one of {', '.join(SOURCES)}. Got {source!r}."
         )
+    read = open_tables if scan else load_source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataQualityWarning)
-            tables = load_source(data, source=source, extract_date=extract_date)  # type: ignore[arg-type]
+            tables = read(data, source=source, extract_date=extract_date)  # type: ignore[arg-type]
     except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
-    if source != "canonical":
+    if source != "canonical" and tables.mapping is not None:
         _print_mapping(tables.mapping)
     return tables
 
 
-def _open(
-    data: Path, *, extract_date: dt.date | None, source: str
-) -> tuple[object, dt.date | None]:
-    """What the feature stages read, and the extract date that bounds labels.
+def _spec(path: Path | None):
+    """The feature specification of ``--spec`` (JSON), or the default one."""
+    from riskstrat.features import FeatureSpec
 
-    A folder validated by riskstrat (with the same extract date, or when none is
-    given) is passed on as its path: each build reads it as it is, prescriptions
-    only in the drug window, and it brings its extract date. Anything else is
-    loaded and validated once (:func:`_load`).
-    """
-    from riskstrat.features._scan import validated_folder
+    if path is None:
+        return FeatureSpec()
+    try:
+        return FeatureSpec.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError) as exc:
+        raise typer.BadParameter(
+            f"--spec {path}: not a readable FeatureSpec JSON ({exc})."
+        ) from None
 
-    found = validated_folder(data) if source == "canonical" else None
-    if found is not None and extract_date in (None, found.extract_date):
-        return data, found.extract_date
-    return _load(data, extract_date=extract_date, source=source), extract_date
+
+SpecOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Feature specification as JSON (FeatureSpec fields, e.g. "
+        '{"windows_days": [91, 365]}); default: the standard one.'
+    ),
+]
 
 
 def _print_mapping(report) -> None:
@@ -229,7 +247,7 @@ def validate(
     extract = (
         None if extract_date is None else _parse_date(extract_date, "--extract-date")
     )
-    tables = _load(data, extract_date=extract, source=source)
+    tables = _open(data, extract_date=extract, source=source, scan=False)
     console.print(_counts_table(tables, f"Validation of {data}"))
     rejects.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(tables.rejects, rejects)
@@ -264,18 +282,19 @@ def features(
         bool, typer.Option(help="Also write labels (365-day horizon) beside them.")
     ] = False,
     source: SourceOption = "canonical",
+    spec: SpecOption = None,
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
+    from riskstrat._utils import write_parquet
     from riskstrat.features import build_features, make_labels
-    from riskstrat.sources._tables import write_parquet_atomic
 
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
-    tables, _ = _open(data, extract_date=None, source=source)
-    feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_parquet_atomic(feats, out)
+    feature_spec = _spec(spec)
+    tables = _open(data, extract_date=None, source=source)
+    feats = build_features(tables, as_of=day, spec=feature_spec, engine=engine)  # type: ignore[arg-type]
+    write_parquet(feats, out)
     console.print(
         f"Wrote {feats.num_rows:,} people x {feats.num_columns} columns as of {day} "
         f"to [bold]{out}[/]"
@@ -283,7 +302,7 @@ def features(
     if labels:
         lab = make_labels(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
         path = out.with_name(out.stem + "-labels.parquet")
-        write_parquet_atomic(lab, path)
+        write_parquet(lab, path)
         console.print(f"Wrote labels to [bold]{path}[/]")
 
 
@@ -295,6 +314,20 @@ def _truth(data: Path):
     from riskstrat.synth import Truth
 
     return Truth.from_json(path.read_text())
+
+
+def _check_mlflow_arguments(
+    tracking_uri: str | None, register: str | None, alias: str
+) -> None:
+    """Refuse a bad store URI, model name or alias before any work (exit 2)."""
+    from riskstrat.model import check_model_name, check_tracking_uri
+
+    try:
+        if tracking_uri is not None:
+            check_tracking_uri(tracking_uri)
+        check_model_name(register, alias if register else None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _yearly_after(day: dt.date, years: int) -> dt.date:
@@ -365,6 +398,7 @@ def train(
     ] = 200,
     seed: Annotated[int, typer.Option(help="Random seed of the run.")] = 0,
     source: SourceOption = "canonical",
+    spec: SpecOption = None,
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
@@ -383,16 +417,19 @@ def train(
                 ),
                 test_as_of=t1,
             ),
+            feature_spec=_spec(spec),
             random_state=seed,
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    _check_mlflow_arguments(tracking_uri, register, alias)
     truth = _truth(data)
     if extract_date is not None:
         extract: dt.date | None = _parse_date(extract_date, "--extract-date")
     else:  # a synthetic population's extract date is its end
         extract = None if truth is None else truth.end
-    tables, extract = _open(data, extract_date=extract, source=source)
+    tables = _open(data, extract_date=extract, source=source)
+    extract = tables.extract_date
     if extract is None:
         err_console.print(
             "[yellow]warning:[/] no --extract-date: outcomes after the last event "
@@ -415,7 +452,7 @@ def train(
             n_bootstraps=bootstraps,
             run_name=f"train-{t0.isoformat()}",
         )
-    except ValueError as exc:
+    except (ValueError, SchemaError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
     rt = RichTable(title=f"Test year from {t1} ({result.n_test:,} people)")
@@ -455,6 +492,90 @@ def train(
         )
 
 
+#: Exit codes of ``riskstrat score`` (and the other commands where they apply).
+EXIT_INPUT = 2  # missing input, unreadable file, contract error, bad argument
+EXIT_NO_MODEL = 3  # no such registered model (or store)
+EXIT_MODEL_MISMATCH = 4  # the features differ from those the model was trained on
+
+
+@app.command()
+def score(
+    data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
+    as_of: Annotated[str, typer.Option(help="Index date YYYY-MM-DD to score on.")],
+    out: Annotated[Path, typer.Option(help="Parquet file to write the scores to.")],
+    model: Annotated[
+        str, typer.Option(help="Registered model as NAME@ALIAS or NAME/VERSION.")
+    ] = "emergency-risk@champion",
+    features_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--features",
+            help="Score this feature table (Parquet) instead of building features; "
+            "it must match the model's features exactly.",
+        ),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else models/)."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="duckdb (embedded) or spark (the spark extra).")
+    ] = "duckdb",
+    source: SourceOption = "canonical",
+) -> None:
+    """Score everyone in the model's cohort on a date with a registered model.
+
+    The alias is resolved once and the exact version recorded in every row. The
+    features are built with the model's own specification and compared with
+    those it was trained on (names, types, order) before any data is read; a
+    mismatch is refused with a column diff (exit 4). No such model: exit 3.
+    """
+    import pyarrow.parquet as pq
+
+    from riskstrat._utils import write_parquet
+    from riskstrat.features import build_cohort
+    from riskstrat.features import feature_schema as spec_schema
+    from riskstrat.model import check_features, load_model
+    from riskstrat.model import score as score_features
+
+    if engine not in ("duckdb", "spark"):
+        raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
+    day = _parse_date(as_of, "--as-of")
+    try:
+        loaded = load_model(model, tracking_uri=tracking_uri)
+    except (LookupError, ValueError) as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=EXIT_NO_MODEL) from None
+    except SchemaError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=EXIT_MODEL_MISMATCH) from None
+    spec = loaded.design.feature_spec
+    try:
+        if features_file is not None:
+            feats = pq.read_table(features_file)
+        else:
+            check_features(loaded, spec_schema(spec))  # before reading any data
+            tables = _open(data, extract_date=None, source=source)
+            feats = build_cohort(
+                tables,
+                as_of=day,
+                spec=spec,
+                min_age=loaded.design.cohort.min_age,
+                max_age=loaded.design.cohort.max_age,
+                labels=False,
+                engine=engine,  # type: ignore[arg-type]
+            )
+        scores = score_features(loaded, feats)
+    except SchemaError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=EXIT_MODEL_MISMATCH) from None
+    write_parquet(scores, out)
+    console.print(
+        f"Scored {scores.num_rows:,} people as of {day} with [bold]{loaded.name} "
+        f"v{loaded.version}[/] into [bold]{out}[/]"
+    )
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo outputs.")] = Path(
@@ -473,7 +594,7 @@ def demo(
     pop = make_population(patients, random_state=seed)
     pop.write(source)
     console.print(f"1. generated {patients:,} people into [bold]{source}[/]")
-    tables = _load(source, extract_date=pop.truth.end)
+    tables = _open(source, extract_date=pop.truth.end, scan=False)
     console.print(_counts_table(tables, "2. validated"))
     rejects = out / "rejects.csv"
     import pyarrow.csv as pacsv

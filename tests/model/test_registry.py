@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from riskstrat.model import (
@@ -48,7 +49,7 @@ def test_log_register_and_load_by_alias_scores_identically(tmp_path, fitted):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     out = log_training_run(
         model,
-        X_schema=X,
+        schema=pa.Schema.from_pandas(X, preserve_index=False),
         design_json=design.to_json(),
         metrics={"auroc": 0.8},
         tables={"overall": pd.DataFrame({"metric": ["auroc"], "estimate": [0.8]})},
@@ -59,7 +60,8 @@ def test_log_register_and_load_by_alias_scores_identically(tmp_path, fitted):
     loaded = load_model("emergency-risk@champion", tracking_uri=uri)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert loaded.version == "1"
-    assert loaded.feature_schema["columns"][0] == {"name": "age", "dtype": "int64"}
+    assert loaded.feature_schema["columns"][0] == {"name": "age", "type": "int64"}
+    assert loaded.design == design
     again = load_model("emergency-risk/1", tracking_uri=uri)
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
     # Artefacts live beside the store, are readable, and hold no patient rows.

@@ -6,11 +6,6 @@ year, checks how the scores hold up in the years after, and logs the run (and
 registers the model) in MLflow.
 """
 
-from riskstrat.batch._training_run import (
-    AGE_BANDS,
-    TrainingRun,
-    evaluation_groups,
-    run_training,
-)
+from riskstrat.batch._training_run import TrainingRun, run_training
 
-__all__ = ["AGE_BANDS", "TrainingRun", "evaluation_groups", "run_training"]
+__all__ = ["TrainingRun", "run_training"]

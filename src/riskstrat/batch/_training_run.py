@@ -17,75 +17,32 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from riskstrat._utils import evaluation_groups
+from riskstrat.features import check_label_window, feature_schema
 from riskstrat.model import (
     ModelDesign,
-    OracleScorer,
     TrainedModels,
+    check_model_name,
+    check_tracking_uri,
+    check_trainable,
     cohort_frame,
+    default_tracking_uri,
     fit_models,
+    known_labels,
     log_training_run,
+    score,
 )
+from riskstrat.report import compare, evaluate, evaluation_figures
+from riskstrat.sources import open_tables
 
-__all__ = ["AGE_BANDS", "TrainingRun", "evaluation_groups", "run_training"]
+__all__ = ["TrainingRun", "run_training"]
 
 logger = logging.getLogger(__name__)
 
-#: Age bands used to disaggregate results: ``[lower, upper)`` in years.
-AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
-    (0, 18, "0-17"),
-    (18, 45, "18-44"),
-    (45, 65, "45-64"),
-    (65, 75, "65-74"),
-    (75, 85, "75-84"),
-    (85, None, "85+"),
-)
-
 #: Metrics of the test year logged to MLflow for each model.
 _LOGGED = ("auroc", "auprc", "brier", "calibration_slope", "calibration_intercept")
-
-
-def evaluation_groups(frame: pd.DataFrame) -> pd.DataFrame:
-    """The subgroups results are broken down by: age band, sex, deprivation, ...
-
-    Parameters
-    ----------
-    frame : DataFrame
-        A feature table (``age``, ``sex``, ``deprivation_decile``, ``locality``,
-        ``care_home``).
-
-    Returns
-    -------
-    DataFrame
-        One column per grouping, aligned with ``frame``; missing values become
-        the level ``"unknown"``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> f = pd.DataFrame({"age": [30, 70, 90], "sex": ["female", "male", None],
-    ...                   "deprivation_decile": [1, 5, None],
-    ...                   "locality": ["A", "B", "A"], "care_home": [0, 0, 1]})
-    >>> evaluation_groups(f)["age_band"].tolist()
-    ['18-44', '65-74', '85+']
-    >>> evaluation_groups(f)["care_home"].tolist()
-    ['no', 'no', 'yes']
-    """
-    age = frame["age"].to_numpy(dtype=float)
-    band = np.full(len(frame), "unknown", dtype=object)
-    for lo, hi, label in AGE_BANDS:
-        inside = (age >= lo) if hi is None else (age >= lo) & (age < hi)
-        band[inside] = label
-    out = pd.DataFrame({"age_band": band}, index=frame.index)
-    out["sex"] = frame["sex"].astype(object).fillna("unknown").astype(str)
-    dep = frame["deprivation_decile"]
-    out["deprivation_decile"] = [
-        "unknown" if pd.isna(v) else f"{int(v):02d}" for v in dep
-    ]
-    out["locality"] = frame["locality"].astype(object).fillna("unknown").astype(str)
-    care = frame["care_home"].fillna(0).astype(bool).to_numpy()
-    out["care_home"] = np.where(care, "yes", "no")
-    return out
 
 
 @dataclass(frozen=True)
@@ -119,18 +76,39 @@ class TrainingRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _scores(
+def _scored(
     models: TrainedModels, frame: pd.DataFrame, truth, as_of, oracle_paths: int
-) -> dict:
-    X = frame[models.feature_columns]
-    out = {
-        "lightgbm": models.risk_model.predict_proba(X)[:, 1],
-        "logistic": models.logistic.predict_proba(X)[:, 1],
-        "rules": models.rules.predict_proba(X)[:, 1],
-    }
-    if truth is not None:
-        oracle = OracleScorer(truth.true_risk(as_of, n_paths=oracle_paths))
-        out["oracle"] = oracle.predict_proba(frame[["patient_id"]])[:, 1]
+) -> pd.DataFrame:
+    """``frame`` (keys, labels, groups) with one score column per model.
+
+    Every model's scores come back as a table keyed by ``(patient_id, as_of)``
+    and are joined to the labels on that key (one to one), never by position.
+    """
+    keys = ["patient_id", "as_of"]
+    features = pa.Table.from_pandas(
+        frame[keys + models.feature_columns], preserve_index=False
+    )
+    out = frame
+    for name, model in (
+        ("lightgbm", models.risk_model),
+        ("logistic", models.logistic),
+        ("rules", models.rules),
+    ):
+        s = score(model, features, name=name).to_pandas()[[*keys, "risk"]]
+        out = out.merge(s.rename(columns={"risk": name}), on=keys, validate="1:1")
+    if truth is not None:  # the truth is keyed by patient_id (one date)
+        true = truth.true_risk(as_of, n_paths=oracle_paths).to_pandas()
+        out = out.merge(
+            true.rename(columns={"true_risk": "oracle"}),
+            on="patient_id",
+            how="left",
+            validate="1:1",
+        )
+        if out["oracle"].isna().any():
+            raise ValueError(
+                f"The truth gives no true risk for {int(out['oracle'].isna().sum())} "
+                f"people of the cohort on {as_of}; is it the same population?"
+            )
     return out
 
 
@@ -182,10 +160,16 @@ def run_training(
     -------
     TrainingRun
     """
-    from riskstrat.report import compare, evaluate, evaluation_figures
-
     if register is not None and not log:
         raise ValueError("`register` needs `log=True`: a registered model is a run.")
+    # Cheap checks first: nothing is fitted when a later step would fail.
+    if log:
+        tracking_uri = check_tracking_uri(tracking_uri or default_tracking_uri())
+        check_model_name(register, alias if register else None)
+    tables = open_tables(tables)
+    horizon = design.temporal.horizon_days
+    for day in (*design.temporal.train_as_of, design.temporal.test_as_of, *stale_as_of):
+        check_label_window(tables, as_of=day, horizon_days=horizon)
     seconds: dict[str, float] = {}
     tic = time.perf_counter()
     models = fit_models(tables, design, engine=engine)
@@ -193,27 +177,33 @@ def run_training(
     seconds["fit_models"] = models.fit_seconds
 
     tic = time.perf_counter()
-    test = cohort_frame(
-        tables,
-        as_of=design.temporal.test_as_of,
-        cohort=design.cohort,
-        horizon_days=design.temporal.horizon_days,
-        engine=engine,
+    test = known_labels(
+        cohort_frame(
+            tables,
+            as_of=design.temporal.test_as_of,
+            cohort=design.cohort,
+            horizon_days=horizon,
+            spec=design.feature_spec,
+            engine=engine,
+        ),
+        what="test year",
     )
+    check_trainable(test["label"].to_numpy(), what="test year")
+    test = _scored(models, test, truth, design.temporal.test_as_of, oracle_paths)
     y = test["label"].to_numpy()
     groups = evaluation_groups(test)
-    bed_days = test["label_bed_days"].to_numpy()
-    scores = _scores(models, test, truth, design.temporal.test_as_of, oracle_paths)
+    bed_days = test["label_bed_days"].to_numpy(dtype=float, na_value=np.nan)
+    names = ["lightgbm", "logistic", "rules"] + (["oracle"] if truth else [])
     evaluations = {
         name: evaluate(
             y,
-            p,
+            test[name].to_numpy(),
             groups=groups,
             bed_days=bed_days,
             n_bootstraps=n_bootstraps,
             random_state=design.random_state,
         )
-        for name, p in scores.items()
+        for name in names
     }
     comparison = compare(evaluations)
     seconds["evaluate"] = time.perf_counter() - tic
@@ -253,7 +243,7 @@ def run_training(
         summary["stale_scores"] = stale
         info = log_training_run(
             models.risk_model,
-            X_schema=test[models.feature_columns],
+            schema=feature_schema(design.feature_spec),
             design_json=design.to_json(),
             metrics=metrics,
             tables=summary,
@@ -278,8 +268,6 @@ def run_training(
 def _stale_table(
     tables, models, design, stale_as_of, n_bootstraps, engine, evaluations
 ) -> pd.DataFrame:
-    from riskstrat.report import evaluate
-
     trained = max(design.temporal.train_as_of)
     rows = []
     for day in sorted({design.temporal.test_as_of, *stale_as_of}):
@@ -287,17 +275,21 @@ def _stale_table(
             ev = evaluations["lightgbm"]
             n = int(ev.metric("n"))
         else:
-            frame = cohort_frame(
-                tables,
-                as_of=day,
-                cohort=design.cohort,
-                horizon_days=design.temporal.horizon_days,
-                engine=engine,
+            frame = known_labels(
+                cohort_frame(
+                    tables,
+                    as_of=day,
+                    cohort=design.cohort,
+                    horizon_days=design.temporal.horizon_days,
+                    spec=design.feature_spec,
+                    engine=engine,
+                ),
+                what=f"stale scores {day}",
             )
-            p = models.risk_model.predict_proba(frame[models.feature_columns])[:, 1]
+            frame = _scored(models, frame, None, day, 0)
             ev = evaluate(
                 frame["label"].to_numpy(),
-                p,
+                frame["lightgbm"].to_numpy(),
                 n_bootstraps=n_bootstraps,
                 random_state=design.random_state,
             )

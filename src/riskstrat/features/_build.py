@@ -9,48 +9,39 @@ import time
 
 import pyarrow as pa
 
+from riskstrat._utils import check_date
 from riskstrat.features._engine import Engine, run_sql
 from riskstrat.features._prepare import prepare
-from riskstrat.features._scan import read_validated, validated_folder
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
+    cohort_schema,
+    cohort_sql,
     feature_schema,
     features_sql,
     label_schema,
     labels_sql,
 )
+from riskstrat.sources import open_tables
 
-__all__ = ["build_features", "make_labels"]
+__all__ = ["build_cohort", "build_features", "make_labels"]
 
 logger = logging.getLogger(__name__)
 
 
-def _tables(tables, *, scan_window: dict | None = None):
-    """``Tables`` from a ``Tables`` or a folder.
+def _opened(tables):
+    """What :func:`riskstrat.sources.open_tables` gives (a path is opened here).
 
-    A folder of validated Parquet (see :mod:`riskstrat.features._scan`) is read
-    without a second validation when ``scan_window`` (the prescriptions to keep)
-    is given; any other folder goes through ``load_tables``.
+    A :class:`~riskstrat.sources.ValidatedFolder` is later read with
+    prescriptions only in the window a stage needs (``.read(...)``); tables in
+    memory are used as they are.
     """
-    if isinstance(tables, str | os.PathLike):
-        if scan_window is not None and (found := validated_folder(tables)):
-            logger.info("%s: validated Parquet scan, no second validation", tables)
-            return read_validated(found, **scan_window)
-        from riskstrat.sources import load_tables
-
-        return load_tables(tables)
-    if not hasattr(tables, "admissions") or not hasattr(tables, "absent"):
+    if not isinstance(tables, str | os.PathLike) and not hasattr(tables, "read"):
         raise TypeError(
-            "`tables` must be a riskstrat.sources.Tables (from load_tables or "
-            f"make_population) or a folder path. Got {type(tables).__name__} instead."
+            "`tables` must be a riskstrat.sources.Tables or ValidatedFolder (from "
+            "open_tables, load_tables or make_population(...).tables) or a folder "
+            f"path. Got {type(tables).__name__} instead."
         )
-    return tables
-
-
-def _check_as_of(as_of) -> dt.date:
-    if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
-        raise TypeError(f"`as_of` must be a datetime.date. Got {as_of!r} instead.")
-    return as_of
+    return open_tables(tables)
 
 
 def build_features(
@@ -112,16 +103,16 @@ def build_features(
     >>> pop = make_population(300, start=dt.date(2020, 1, 1), end=dt.date(2022, 1, 1))
     >>> X = build_features(pop.tables, as_of=dt.date(2021, 6, 1))
     >>> X.column_names[:3]
-    ['patient_id', 'age', 'sex']
+    ['patient_id', 'as_of', 'age']
     """
     spec = spec or FeatureSpec()
-    as_of = _check_as_of(as_of)
+    as_of = check_date(as_of, "as_of")
     # Only the drug window is read by the SQL: filter before either engine.
     window = {
         "issued_from": as_of - dt.timedelta(days=spec.drug_days),
         "issued_before": as_of,
     }
-    tables = _tables(tables, scan_window=window)
+    tables = _opened(tables).read(**window)
     tic = time.perf_counter()
     sql = features_sql(as_of, spec, frozenset(tables.absent))
     out = run_sql(
@@ -180,22 +171,129 @@ def make_labels(
         When the window runs past ``tables.extract_date``: outcomes would be
         incomplete.
     """
-    as_of = _check_as_of(as_of)
-    if not isinstance(horizon_days, int) or horizon_days < 1:
-        raise ValueError(
-            "The `horizon_days` parameter of make_labels must be an int >= 1. "
-            f"Got {horizon_days!r} instead."
-        )
+    as_of = check_date(as_of, "as_of")
+    _check_horizon(horizon_days, "make_labels")
+    opened = _opened(tables)
+    check_label_window(opened, as_of=as_of, horizon_days=horizon_days)
     # Labels need no prescriptions: a validated folder is read without them.
-    tables = _tables(tables, scan_window={"issued_from": as_of, "issued_before": as_of})
+    tables = opened.read(issued_from=as_of, issued_before=as_of)
     end = as_of + dt.timedelta(days=horizon_days)
-    if tables.extract_date is not None and end > tables.extract_date:
-        raise ValueError(
-            f"The label window [{as_of}, {end}) runs past the extract date "
-            f"{tables.extract_date}; outcomes after it are unknown. Use an earlier "
-            "as_of or a shorter horizon."
-        )
-    observed = tables.extract_date or end
-    sql = labels_sql(as_of, horizon_days, observed)
+    sql = labels_sql(as_of, horizon_days, tables.extract_date or end)
     inputs = prepare(tables, issued_from=as_of, issued_before=as_of)  # no drugs needed
     return run_sql(sql, inputs, label_schema(), engine=engine, spark=spark)
+
+
+def _check_horizon(horizon_days, caller: str) -> None:
+    if not isinstance(horizon_days, int) or horizon_days < 1:
+        raise ValueError(
+            f"The `horizon_days` parameter of {caller} must be an int >= 1. "
+            f"Got {horizon_days!r} instead."
+        )
+
+
+def check_label_window(tables, *, as_of: dt.date, horizon_days: int) -> None:
+    """Refuse a label window that runs past the input's extract date.
+
+    Cheap (reads no rows): call it before any expensive work that needs labels.
+
+    Raises
+    ------
+    ValueError
+        When ``[as_of, as_of + horizon_days)`` ends after ``tables.extract_date``.
+    """
+    extract = getattr(open_tables(tables), "extract_date", None)
+    end = as_of + dt.timedelta(days=horizon_days)
+    if extract is not None and end > extract:
+        raise ValueError(
+            f"The label window [{as_of}, {end}) runs past the extract date "
+            f"{extract}; outcomes after it are unknown. Use an earlier as_of or a "
+            "shorter horizon."
+        )
+
+
+def build_cohort(
+    tables,
+    *,
+    as_of: dt.date,
+    spec: FeatureSpec | None = None,
+    min_age: int = 0,
+    max_age: int | None = None,
+    labels: bool = True,
+    horizon_days: int = 365,
+    engine: Engine = "duckdb",
+    spark=None,
+) -> pa.Table:
+    """Features of a cohort on ``as_of`` joined to its labels, in one SQL query.
+
+    The people of :func:`build_features` aged ``[min_age, max_age]`` on
+    ``as_of``, with their outcomes in ``[as_of, as_of + horizon_days)`` as
+    ``label_*`` columns (those of :func:`make_labels`). The join is on
+    ``(patient_id, as_of)`` and the age rule is applied in SQL, on either engine;
+    nothing is aligned by row position.
+
+    Parameters
+    ----------
+    tables : Tables, ValidatedFolder or path-like
+        As :func:`riskstrat.sources.open_tables` gives them.
+    as_of : datetime.date
+    spec : FeatureSpec, optional
+    min_age : int, default=0
+    max_age : int, optional
+    labels : bool, default=True
+        Without labels (for scoring) the extract date need not cover a horizon.
+    horizon_days : int, default=365
+    engine : {"duckdb", "spark"}, default="duckdb"
+    spark : SparkSession, optional
+
+    Returns
+    -------
+    pyarrow.Table
+        Schema ``cohort_schema(spec, labels=labels)``, sorted by ``patient_id``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from riskstrat.synth import make_population
+    >>> pop = make_population(300, start=dt.date(2020, 1, 1), end=dt.date(2022, 1, 1))
+    >>> c = build_cohort(pop.tables, as_of=dt.date(2020, 6, 1), min_age=65)
+    >>> c.column_names[:2], c.column_names[-1]
+    (['patient_id', 'as_of'], 'label_composite')
+    >>> min(c["age"].to_pylist()) >= 65
+    True
+    """
+    spec = spec or FeatureSpec()
+    as_of = check_date(as_of, "as_of")
+    _check_horizon(horizon_days, "build_cohort")
+    opened = _opened(tables)
+    if labels:
+        check_label_window(opened, as_of=as_of, horizon_days=horizon_days)
+    window = {
+        "issued_from": as_of - dt.timedelta(days=spec.drug_days),
+        "issued_before": as_of,
+    }
+    tables = opened.read(**window)
+    end = as_of + dt.timedelta(days=horizon_days)
+    sql = cohort_sql(
+        features_sql(as_of, spec, frozenset(tables.absent)),
+        labels_sql(as_of, horizon_days, tables.extract_date or end) if labels else None,
+        min_age=min_age,
+        max_age=max_age,
+    )
+    tic = time.perf_counter()
+    out = run_sql(
+        sql,
+        prepare(tables, **window),
+        cohort_schema(spec, labels=labels),
+        engine=engine,
+        spark=spark,
+    )
+    logger.info(
+        "cohort: %d people aged %s-%s as of %s on %s in %.1f s",
+        out.num_rows,
+        min_age,
+        "" if max_age is None else max_age,
+        as_of,
+        engine,
+        time.perf_counter() - tic,
+    )
+    return out

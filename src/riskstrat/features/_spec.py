@@ -81,6 +81,24 @@ class FeatureSpec:
         """The spec as plain data (for ``model_design.json``)."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureSpec:
+        """Rebuild a spec written by :meth:`to_dict` (missing keys take defaults).
+
+        Examples
+        --------
+        >>> spec = FeatureSpec(windows_days=(30, 365))
+        >>> FeatureSpec.from_dict(spec.to_dict()) == spec
+        True
+        """
+        unknown = sorted(set(d) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"Unknown FeatureSpec setting(s): {unknown}.")
+        values = dict(d)
+        if "windows_days" in values:
+            values["windows_days"] = tuple(values["windows_days"])
+        return cls(**values)
+
 
 def _name(days: int) -> str:
     months = {91: 3, 182: 6, 365: 12, 730: 24, 1095: 36}

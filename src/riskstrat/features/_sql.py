@@ -67,11 +67,12 @@ def feature_schema(spec: FeatureSpec | None = None) -> pa.Schema:
     Examples
     --------
     >>> feature_schema().names[:4]
-    ['patient_id', 'age', 'sex', 'locality']
+    ['patient_id', 'as_of', 'age', 'sex']
     """
     spec = spec or FeatureSpec()
     f: list[tuple[str, pa.DataType]] = [
         ("patient_id", pa.string()),
+        ("as_of", pa.date32()),
         ("age", pa.int64()),
         ("sex", pa.string()),
         ("locality", pa.string()),
@@ -116,6 +117,7 @@ def label_schema() -> pa.Schema:
     return pa.schema(
         [
             ("patient_id", pa.string()),
+            ("as_of", pa.date32()),
             ("emergency_admission", pa.bool_()),
             ("emergency_admissions", pa.int64()),
             ("emergency_bed_days", pa.int64()),
@@ -283,6 +285,7 @@ drugs AS (
     elix_cols = [f"COALESCE(k.elix_{c}, 0) = 1 AS elix_{c}" for c in ELIXHAUSER]
     base = [
         "c.patient_id",
+        f"{a} AS as_of",
         "c.age",
         "c.sex",
         "c.locality",
@@ -381,6 +384,7 @@ fut AS (
 )
 SELECT
     c.patient_id,
+    {a} AS as_of,
     COALESCE(f.n_em, 0) > 0 AS emergency_admission,
     COALESCE(f.n_em, 0) AS emergency_admissions,
     COALESCE(f.bed_days, 0) AS emergency_bed_days,
@@ -388,3 +392,45 @@ SELECT
     (COALESCE(f.n_em, 0) > 0
      OR (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end})) AS composite
 FROM cohort c LEFT JOIN fut f ON f.patient_id = c.patient_id"""
+
+
+def cohort_sql(
+    features: str,
+    labels: str | None,
+    *,
+    min_age: int = 0,
+    max_age: int | None = None,
+) -> str:
+    """Features joined to labels on ``(patient_id, as_of)``, restricted by age.
+
+    ``features`` and ``labels`` are the SELECTs of :func:`features_sql` and
+    :func:`labels_sql` for the same ``as_of`` (both over the same cohort of people
+    alive and registered on it). Label columns come out prefixed ``label_``. The
+    age range ``[min_age, max_age]`` is applied here, in SQL, on either engine.
+    """
+    where = f"f.age >= {int(min_age)}"
+    if max_age is not None:
+        where += f" AND f.age <= {int(max_age)}"
+    if labels is None:
+        return f"SELECT f.* FROM (\n{features}\n) f\nWHERE {where}"
+    keys = ("patient_id", "as_of")
+    label_cols = ",\n    ".join(
+        f"l.{n} AS label_{n}" for n in label_schema().names if n not in keys
+    )
+    return (
+        f"SELECT f.*,\n    {label_cols}\nFROM (\n{features}\n) f\n"
+        f"JOIN (\n{labels}\n) l ON l.patient_id = f.patient_id AND l.as_of = f.as_of\n"
+        f"WHERE {where}"
+    )
+
+
+def cohort_schema(spec: FeatureSpec | None = None, *, labels: bool = True) -> pa.Schema:
+    """Schema of :func:`cohort_sql`: the features, then ``label_*`` columns."""
+    fields = list(feature_schema(spec))
+    if labels:
+        fields += [
+            pa.field(f"label_{f.name}", f.type)
+            for f in label_schema()
+            if f.name not in ("patient_id", "as_of")
+        ]
+    return pa.schema(fields)

@@ -6,22 +6,37 @@ are baselines it must beat, and :class:`OracleScorer` (the synthetic truth) is t
 ceiling. Calibration is post-processing of a frozen model
 (:class:`CalibratedRiskModel`, :class:`ScoreCalibrator`), fitted on held-out data.
 Models read feature tables; they never decide who is in the cohort.
+:func:`score` is the one way later stages get risk: a table keyed by
+``(patient_id, as_of)`` carrying the model's name and pinned version; a
+registered model (:func:`load_model`) refuses features unlike those it was
+trained on, and is an MLflow pyfunc any MLflow user can call.
 """
 
 from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScorer
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
 from riskstrat.model._design import CohortSettings, ModelDesign, TemporalDesign
-from riskstrat.model._encoding import FrameEncoder, feature_schema
+from riskstrat.model._encoding import FrameEncoder, feature_schema, schema_diff
 from riskstrat.model._registry import (
     LoadedModel,
+    check_model_name,
+    check_tracking_uri,
     default_tracking_uri,
     load_model,
     log_training_run,
 )
 from riskstrat.model._risk_model import RiskModel
-from riskstrat.model._training import TrainedModels, cohort_frame, fit_models
+from riskstrat.model._scoring import SCORE_SCHEMA, check_features, score
+from riskstrat.model._training import (
+    TrainedModels,
+    check_trainable,
+    cohort_frame,
+    feature_columns,
+    fit_models,
+    known_labels,
+)
 
 __all__ = [
+    "SCORE_SCHEMA",
     "CalibratedRiskModel",
     "CohortSettings",
     "FrameEncoder",
@@ -34,10 +49,18 @@ __all__ = [
     "ScoreCalibrator",
     "TemporalDesign",
     "TrainedModels",
+    "check_features",
+    "check_model_name",
+    "check_tracking_uri",
+    "check_trainable",
     "cohort_frame",
     "default_tracking_uri",
+    "feature_columns",
     "feature_schema",
     "fit_models",
+    "known_labels",
     "load_model",
     "log_training_run",
+    "schema_diff",
+    "score",
 ]

@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from riskstrat.features import FeatureSpec
+
 __all__ = ["CohortSettings", "ModelDesign", "TemporalDesign"]
 
 
@@ -112,8 +114,11 @@ class ModelDesign:
     model_params : dict
         ``RiskModel`` parameters (``get_params()``).
     calibration : {"isotonic", "sigmoid"}, default="sigmoid"
-    feature_spec : dict, default={}
-        The feature specification used (as a dict).
+    feature_spec : FeatureSpec, default=FeatureSpec()
+        The feature specification training features are built with. It is saved
+        with the model, and scoring rebuilds features from it (a model refuses
+        features whose names, types or order differ from those it was trained
+        on).
     random_state : int, default=0
     """
 
@@ -121,8 +126,16 @@ class ModelDesign:
     temporal: TemporalDesign
     model_params: dict[str, Any] = field(default_factory=dict)
     calibration: Literal["isotonic", "sigmoid"] = "sigmoid"
-    feature_spec: dict[str, Any] = field(default_factory=dict)
+    feature_spec: FeatureSpec = field(default_factory=FeatureSpec)
     random_state: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.feature_spec, FeatureSpec):
+            raise TypeError(
+                "The `feature_spec` parameter of ModelDesign must be a "
+                "riskstrat.features.FeatureSpec. Got "
+                f"{type(self.feature_spec).__name__} instead."
+            )
 
     def to_json(self) -> str:
         """The design as JSON (dates as ISO strings)."""
@@ -149,6 +162,6 @@ class ModelDesign:
             ),
             model_params=d["model_params"],
             calibration=d["calibration"],
-            feature_spec=d["feature_spec"],
+            feature_spec=FeatureSpec.from_dict(d.get("feature_spec") or {}),
             random_state=d["random_state"],
         )

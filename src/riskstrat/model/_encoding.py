@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskstrat.exceptions import SchemaError
 
-__all__ = ["ID_COLUMNS", "FrameEncoder", "feature_schema"]
+__all__ = ["ID_COLUMNS", "FrameEncoder", "feature_schema", "schema_diff"]
 
 #: Columns that identify a row and are never model inputs.
 ID_COLUMNS: tuple[str, ...] = ("patient_id", "as_of")
@@ -108,22 +110,61 @@ class FrameEncoder:
 
 
 def feature_schema(X) -> dict:
-    """Names and dtypes of a feature table, with a hash that changes when they do.
+    """Names and Arrow types of a feature table, in order, with a hash of them.
+
+    Key columns (``patient_id``, ``as_of``) are left out: they identify rows.
+    Give the Arrow schema (or table) the feature builder returns — it is the
+    same on every engine and for every population, whereas pandas dtypes change
+    with the data (an integer column with a missing value becomes float64).
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> s = feature_schema(pd.DataFrame({"patient_id": ["a"], "age": [70]}))
+    >>> import pyarrow as pa
+    >>> s = feature_schema(
+    ...     pa.schema([("patient_id", pa.string()), ("age", pa.int64())]))
     >>> s["columns"]
-    [{'name': 'age', 'dtype': 'int64'}]
+    [{'name': 'age', 'type': 'int64'}]
     >>> len(s["hash"])
     64
     """
-    df = _as_frame(X)
+    if isinstance(X, pa.Table):
+        schema = X.schema
+    elif isinstance(X, pa.Schema):
+        schema = X
+    else:
+        schema = pa.Schema.from_pandas(_as_frame(X), preserve_index=False)
     cols = [
-        {"name": str(c), "dtype": str(df[c].dtype)}
-        for c in df.columns
-        if c not in ID_COLUMNS
+        {"name": f.name, "type": str(f.type)}
+        for f in schema
+        if f.name not in ID_COLUMNS
     ]
     digest = hashlib.sha256(json.dumps(cols, sort_keys=True).encode()).hexdigest()
     return {"columns": cols, "hash": digest}
+
+
+def schema_diff(expected: dict, found: dict) -> str:
+    """A readable diff of two :func:`feature_schema` results ('' when equal).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> a = feature_schema(pa.schema([("age", pa.int64()), ("sex", pa.string())]))
+    >>> b = feature_schema(pa.schema([("age", pa.float64()), ("sex", pa.string())]))
+    >>> print(schema_diff(a, b))
+    --- trained on
+    +++ given
+    @@ -1 +1 @@
+    -age: int64
+    +age: double
+    """
+    if expected["hash"] == found["hash"]:
+        return ""
+
+    def lines(s: dict) -> list[str]:
+        return [f"{c['name']}: {c.get('type', c.get('dtype'))}" for c in s["columns"]]
+
+    return "\n".join(
+        difflib.unified_diff(
+            lines(expected), lines(found), "trained on", "given", n=0, lineterm=""
+        )
+    )

@@ -17,19 +17,30 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from riskstrat._utils import warn_caller
+from riskstrat.exceptions import DataQualityWarning
+from riskstrat.features import FeatureSpec, build_cohort, feature_schema
 from riskstrat.model._baselines import LogisticBaseline, RulesScorer
 from riskstrat.model._calibration import CalibratedRiskModel
 from riskstrat.model._design import CohortSettings, ModelDesign
 from riskstrat.model._risk_model import RiskModel
 
-__all__ = ["TrainedModels", "cohort_frame", "fit_models"]
+__all__ = [
+    "LABEL_COLUMNS",
+    "TrainedModels",
+    "cohort_frame",
+    "feature_columns",
+    "fit_models",
+    "known_labels",
+]
 
 logger = logging.getLogger(__name__)
 
-#: Label column used for each outcome of :class:`CohortSettings`.
+#: Label column of the keyed cohort table used for each outcome of
+#: :class:`CohortSettings`.
 LABEL_COLUMNS = {
-    "emergency_admission": "emergency_admission",
-    "composite": "composite",
+    "emergency_admission": "label_emergency_admission",
+    "composite": "label_composite",
 }
 
 
@@ -39,40 +50,85 @@ def cohort_frame(
     as_of: dt.date,
     cohort: CohortSettings,
     horizon_days: int = 365,
-    spec=None,
+    spec: FeatureSpec | None = None,
     engine: Literal["duckdb", "spark"] = "duckdb",
     with_labels: bool = True,
 ) -> pd.DataFrame:
     """Features (and labels) of the cohort on ``as_of``, as one pandas frame.
 
-    This is the model boundary: features are built by the feature engine as an
-    Arrow table and turned into pandas here. Columns ``label`` (the cohort's
-    outcome) and ``label_bed_days`` are added when ``with_labels``.
+    This is the model boundary: :func:`riskstrat.features.build_cohort` joins
+    features to labels on ``(patient_id, as_of)`` and applies the cohort's age
+    range in SQL, on either engine; the keyed Arrow table is turned into pandas
+    here. With labels, ``label`` is the cohort's outcome and ``label_bed_days``
+    the emergency bed days in the horizon; both are missing (``<NA>``) where the
+    source cannot tell (e.g. admissions of unknown urgency), never false or 0.
     """
-    from riskstrat.features import build_features, make_labels
-
-    feats = build_features(tables, as_of=as_of, spec=spec, engine=engine).to_pandas()
-    keep = feats["age"] >= cohort.min_age
-    if cohort.max_age is not None:
-        keep &= feats["age"] <= cohort.max_age
-    frame = feats[keep.to_numpy()].reset_index(drop=True)
-    if not with_labels:
-        return frame
-    labels = make_labels(tables, as_of=as_of, horizon_days=horizon_days).to_pandas()
-    labels = labels.set_index("patient_id")
-    col = LABEL_COLUMNS[cohort.outcome]
-    aligned = labels.reindex(frame["patient_id"].to_numpy())
-    if aligned[col].isna().any():
-        missing = frame["patient_id"][aligned[col].isna().to_numpy()].head(3).tolist()
-        raise ValueError(
-            f"make_labels gave no {col!r} for {int(aligned[col].isna().sum())} "
-            f"cohort members (first: {missing})."
-        )
-    frame["label"] = aligned[col].astype(int).to_numpy()
-    frame["label_bed_days"] = (
-        aligned["emergency_bed_days"].fillna(0).astype(float).to_numpy()
+    table = build_cohort(
+        tables,
+        as_of=as_of,
+        spec=spec,
+        min_age=cohort.min_age,
+        max_age=cohort.max_age,
+        labels=with_labels,
+        horizon_days=horizon_days,
+        engine=engine,
     )
+    frame = table.to_pandas()
+    if with_labels:
+        frame["label"] = frame[LABEL_COLUMNS[cohort.outcome]].astype("boolean")
+        frame["label_bed_days"] = frame["label_emergency_bed_days"].astype("Float64")
     return frame
+
+
+def known_labels(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
+    """Rows of ``frame`` whose label is known, with ``label`` as 0/1 ints.
+
+    Rows with an unknown outcome (the source cannot tell, e.g. urgency not
+    recorded) are left out and counted in a warning; if none is known, or only
+    one class is, a :class:`ValueError` says so.
+    """
+    unknown = frame["label"].isna()
+    if unknown.all():
+        raise ValueError(
+            f"{what}: the outcome is unknown for all {len(frame):,} people (for "
+            "example, the source records no admission urgency: see the mapping "
+            "report's 'emergency_labels' line). A model cannot be trained or "
+            "evaluated without known outcomes."
+        )
+    if unknown.any():
+        warn_caller(
+            f"{what}: the outcome is unknown for {int(unknown.sum()):,} of "
+            f"{len(frame):,} people; they are left out.",
+            DataQualityWarning,
+        )
+    out = frame[~unknown.to_numpy()].reset_index(drop=True)
+    out["label"] = out["label"].astype(int)
+    return out
+
+
+#: The smallest training set :func:`fit_models` accepts: people, and people
+#: with and without the outcome. Below these the trees, the calibration and
+#: every metric are noise.
+MIN_PEOPLE = 200
+MIN_PER_CLASS = 20
+
+
+def check_trainable(y: np.ndarray, *, what: str) -> None:
+    """Refuse a cohort too small, or too one-sided, to fit or evaluate a model.
+
+    Raises
+    ------
+    ValueError
+        Naming how many people and events there are and what is needed.
+    """
+    n, events = len(y), int(np.sum(y))
+    if n < MIN_PEOPLE or min(events, n - events) < MIN_PER_CLASS:
+        raise ValueError(
+            f"{what}: {n:,} people of whom {events:,} had the outcome is too small "
+            f"to fit or judge a risk model (need at least {MIN_PEOPLE} people and "
+            f"{MIN_PER_CLASS} with and {MIN_PER_CLASS} without the outcome). Use a "
+            "larger population, more training dates or a wider cohort."
+        )
 
 
 def _calibration_mask(ids: pd.Series, share: float, seed: int) -> np.ndarray:
@@ -116,18 +172,19 @@ class TrainedModels:
     fit_seconds: float
 
 
-NON_FEATURES = ("patient_id", "as_of", "label", "label_bed_days")
+def feature_columns(spec: FeatureSpec) -> list[str]:
+    """Model inputs under ``spec``: the feature table's columns but the key."""
+    return [n for n in feature_schema(spec).names if n not in ("patient_id", "as_of")]
 
 
-def fit_models(
-    tables, design: ModelDesign, *, spec=None, engine="duckdb"
-) -> TrainedModels:
+def fit_models(tables, design: ModelDesign, *, engine="duckdb") -> TrainedModels:
     """Fit the risk model, its calibration and the baselines under ``design``.
 
-    Training snapshots (``design.temporal.train_as_of``) are stacked. People are
-    split by a stable hash of ``patient_id`` into a fitting share and a
-    calibration share (``calibration_share``), so nobody's rows are on both
-    sides.
+    Features are built with ``design.feature_spec``. Training snapshots
+    (``design.temporal.train_as_of``) are stacked. People are split by a stable
+    hash of ``patient_id`` into a fitting share and a calibration share
+    (``calibration_share``), so nobody's rows are on both sides. People whose
+    outcome is unknown are left out (with a warning).
     """
     frames = []
     for as_of in design.temporal.train_as_of:
@@ -136,15 +193,16 @@ def fit_models(
             as_of=as_of,
             cohort=design.cohort,
             horizon_days=design.temporal.horizon_days,
-            spec=spec,
+            spec=design.feature_spec,
             engine=engine,
         )
         frames.append(f)
-    data = pd.concat(frames, ignore_index=True)
+    data = known_labels(pd.concat(frames, ignore_index=True), what="training")
+    check_trainable(data["label"].to_numpy(), what="training")
     cal = _calibration_mask(
         data["patient_id"], design.temporal.calibration_share, design.random_state
     )
-    columns = [c for c in data.columns if c not in NON_FEATURES]
+    columns = feature_columns(design.feature_spec)
     X, y = data[columns], data["label"].to_numpy()
     tic = time.perf_counter()
     params = {"random_state": design.random_state, **design.model_params}

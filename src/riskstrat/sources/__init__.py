@@ -12,13 +12,18 @@ through the same validation: :func:`load_omop` (OMOP CDM 5.3/5.4: CSV/Parquet
 folder or DuckDB file) and :func:`load_synthea` (Synthea CSV). Each returns
 :class:`SourceTables`, a :class:`Tables` that also carries a
 :class:`MappingReport` (rows read, mapped, unmapped with reasons, and the
-features the source cannot support). :func:`load_source` picks the reader.
+features the source cannot support). :func:`load_source` picks the reader, and
+:func:`open_tables` decides once what an input is (a folder validated by
+riskstrat is read as it is, see :class:`ValidatedFolder`) and returns the object
+every later stage accepts.
 """
 
 from riskstrat.sources._loader import RULES, load_tables
 from riskstrat.sources._mapping import FEATURE_GROUPS, MappingReport, SourceTables
 from riskstrat.sources._omop import load_omop
+from riskstrat.sources._open import OpenedTables, open_tables
 from riskstrat.sources._parse import normalise_icd10
+from riskstrat.sources._scan import ValidatedFolder
 from riskstrat.sources._schema import (
     CONTRACT,
     DRUG_CODE_SYSTEMS,
@@ -45,12 +50,15 @@ __all__ = [
     "TABLE_NAMES",
     "Column",
     "MappingReport",
+    "OpenedTables",
     "SourceTables",
     "TableSchema",
     "Tables",
+    "ValidatedFolder",
     "load_omop",
     "load_source",
     "load_synthea",
     "load_tables",
     "normalise_icd10",
+    "open_tables",
 ]

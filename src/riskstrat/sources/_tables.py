@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from riskstrat._utils import write_parquet
 from riskstrat.exceptions import SchemaError
 from riskstrat.sources._schema import CONTRACT, REJECTS_SCHEMA
 
@@ -90,6 +89,20 @@ class Tables:
         if unknown:
             raise ValueError(f"Tables.absent names unknown tables: {sorted(unknown)}")
 
+    @property
+    def mapping(self):
+        """The source's mapping report (None for tables given directly)."""
+        return None
+
+    def read(
+        self,
+        *,
+        issued_from: dt.date | None = None,
+        issued_before: dt.date | None = None,
+    ) -> Tables:
+        """These tables (the stages' common entry; see ``ValidatedFolder.read``)."""
+        return self
+
     def __getitem__(self, name: str) -> pa.Table:
         if name not in TABLE_NAMES:
             raise KeyError(f"{name!r} is not a canonical table; one of {TABLE_NAMES}")
@@ -130,11 +143,4 @@ class Tables:
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
     """Write ``table`` to ``path`` via a temporary file in the same folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_parquet(table, path)

@@ -26,7 +26,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__: list[str] = []
+from riskstrat.sources._schema import CONTRACT
+from riskstrat.sources._tables import EXTRACT_DATE_KEY, TABLE_NAMES, Tables
+
+__all__ = ["ValidatedFolder", "read_validated", "validated_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +38,44 @@ _COUNTS = "_counts.parquet"
 
 @dataclass(frozen=True)
 class ValidatedFolder:
-    """A folder of validated tables that matched its ``_counts.parquet``."""
+    """A folder of validated tables that matched its ``_counts.parquet``.
+
+    What :func:`riskstrat.sources.open_tables` returns for such a folder: a
+    handle, not the rows. Every stage accepts it as it accepts
+    :class:`~riskstrat.sources.Tables` and reads only what it needs
+    (:meth:`read`).
+
+    Attributes
+    ----------
+    path : Path
+    absent : tuple of str
+        Optional tables the folder does not hold.
+    extract_date : datetime.date or None
+        Stored in ``_counts.parquet`` when the folder was written.
+    mapping : MappingReport or None
+        The mapping report of the source the folder was validated from, when it
+        was kept.
+    """
 
     path: Path
     absent: tuple[str, ...]
     extract_date: dt.date | None
+    mapping: object | None = None
+
+    def read(
+        self,
+        *,
+        issued_from: dt.date | None = None,
+        issued_before: dt.date | None = None,
+    ) -> Tables:
+        """The tables, prescriptions only in ``[issued_from, issued_before)``."""
+        return read_validated(
+            self, issued_from=issued_from, issued_before=issued_before
+        )
 
 
 def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
     """The folder, its absent tables and extract date if it holds validated tables."""
-    from riskstrat.sources import CONTRACT, TABLE_NAMES
-    from riskstrat.sources._tables import EXTRACT_DATE_KEY
-
     folder = Path(path)
     if not (folder / _COUNTS).is_file():
         return None
@@ -104,8 +133,6 @@ def read_validated(
     issued_before: dt.date | None = None,
 ):
     """The validated tables of ``found``, prescriptions only in ``[from, before)``."""
-    from riskstrat.sources import CONTRACT, TABLE_NAMES, Tables
-
     tables = {}
     for name in TABLE_NAMES:
         if name in found.absent:

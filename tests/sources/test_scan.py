@@ -12,7 +12,7 @@ import pytest
 
 from _support.canonical import decoded
 from riskstrat.features import build_features
-from riskstrat.features._scan import validated_folder
+from riskstrat.sources._scan import validated_folder
 from riskstrat.sources import load_tables
 from riskstrat.synth import make_population
 
@@ -27,7 +27,7 @@ def pop():
 @pytest.mark.parametrize("as_of", [dt.date(2021, 1, 1), dt.date(2022, 6, 15)])
 def test_scan_equals_memory(pop, tmp_path, as_of, caplog):
     folder = pop.tables.to_parquet(tmp_path / "v")
-    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
+    with caplog.at_level(logging.INFO, logger="riskstrat.sources"):
         scanned = build_features(folder, as_of=as_of)
     assert "validated Parquet scan" in caplog.text
     assert scanned.equals(build_features(pop.tables, as_of=as_of))
@@ -59,7 +59,7 @@ def test_a_changed_file_is_validated_again(pop, tmp_path, caplog):
     assert validated_folder(folder) is None
     as_of = dt.date(2022, 1, 1)
     with (
-        caplog.at_level(logging.INFO, logger="riskstrat.features"),
+        caplog.at_level(logging.INFO, logger="riskstrat.sources"),
         pytest.warns(Warning, match="unknown_patient"),
     ):
         got = build_features(folder, as_of=as_of)
@@ -94,7 +94,7 @@ def test_a_folder_with_drug_columns_as_plain_text_is_still_scanned(pop, tmp_path
 
 def test_the_extract_date_travels_with_the_folder_and_bounds_labels(pop, tmp_path):
     from riskstrat.features import make_labels
-    from riskstrat.features._scan import read_validated
+    from riskstrat.sources._scan import read_validated
 
     folder = pop.tables.to_parquet(tmp_path / "v")
     found = validated_folder(folder)
@@ -108,7 +108,7 @@ def test_the_extract_date_travels_with_the_folder_and_bounds_labels(pop, tmp_pat
 
 
 def test_labels_from_a_folder_read_no_prescriptions(pop, tmp_path):
-    from riskstrat.features._scan import read_validated
+    from riskstrat.sources._scan import read_validated
 
     folder = pop.tables.to_parquet(tmp_path / "v")
     day = dt.date(2021, 6, 1)
@@ -119,7 +119,7 @@ def test_labels_from_a_folder_read_no_prescriptions(pop, tmp_path):
 
 
 def test_a_folder_without_an_extract_date_has_none(pop, tmp_path):
-    from riskstrat.features._scan import read_validated
+    from riskstrat.sources._scan import read_validated
 
     folder = dataclasses.replace(pop.tables, extract_date=None).to_parquet(
         tmp_path / "v"

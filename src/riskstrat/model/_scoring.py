@@ -1,0 +1,163 @@
+"""``score``: the one way every later stage gets risk, as a keyed table."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from riskstrat.exceptions import SchemaError
+from riskstrat.model._encoding import ID_COLUMNS, feature_schema, schema_diff
+from riskstrat.model._registry import LoadedModel
+
+__all__ = ["SCORE_SCHEMA", "check_features", "score"]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of a score table.
+SCORE_SCHEMA = pa.schema(
+    [
+        pa.field("patient_id", pa.string(), nullable=False),
+        pa.field("as_of", pa.date32(), nullable=False),
+        pa.field("risk", pa.float64(), nullable=False),
+        pa.field("model_name", pa.string(), nullable=False),
+        pa.field("model_version", pa.string(), nullable=False),
+    ]
+)
+
+
+def check_features(model, schema: pa.Schema | pa.Table) -> None:
+    """Refuse features whose names, types or order differ from the model's.
+
+    Cheap: compares schemas only, so call it before building anything (the
+    schema of features a spec would build is
+    ``riskstrat.features.feature_schema(spec)``).
+
+    Parameters
+    ----------
+    model : LoadedModel
+        A registered model (it carries the schema it was trained on). Models
+        fitted in this session carry none, and are not checked here.
+    schema : pyarrow.Schema or pyarrow.Table
+
+    Raises
+    ------
+    SchemaError
+        With a ``difflib`` diff of the trained and the given columns.
+    """
+    saved = getattr(model, "feature_schema", None)
+    if not saved:
+        return
+    given = feature_schema(schema)
+    diff = schema_diff(saved, given)
+    if diff:
+        name = getattr(model, "name", "the model")
+        version = getattr(model, "version", "?")
+        raise SchemaError(
+            f"The features do not match those {name} v{version} was trained on "
+            f"(names, types and order must be equal); nothing was scored. Build "
+            f"features with the model's own specification (model.design."
+            f"feature_spec), or retrain.\n{diff}"
+        )
+
+
+def _as_arrow(features) -> pa.Table:
+    if isinstance(features, pa.Table):
+        return features
+    if isinstance(features, pd.DataFrame):
+        return pa.Table.from_pandas(features, preserve_index=False)
+    raise TypeError(
+        "`features` must be a pyarrow.Table from riskstrat.features.build_features "
+        f"(or a pandas DataFrame of it). Got {type(features).__name__} instead."
+    )
+
+
+def score(
+    model,
+    features,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+) -> pa.Table:
+    """Calibrated risk per person as a table keyed by ``(patient_id, as_of)``.
+
+    Parameters
+    ----------
+    model : LoadedModel, CalibratedRiskModel or RiskModel
+        A registered model (:func:`load_model`; its feature schema is enforced
+        and its name and pinned version recorded) or a model fitted here.
+    features : pyarrow.Table
+        From :func:`riskstrat.features.build_features` (or ``build_cohort``);
+        must hold ``patient_id`` and ``as_of``, each key once.
+    name, version : str, optional
+        Recorded for a model fitted here (default ``"unregistered"``, ``""``).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``SCORE_SCHEMA``: ``patient_id``, ``as_of``, ``risk``, ``model_name``,
+        ``model_version``; sorted by ``patient_id`` then ``as_of``.
+
+    Raises
+    ------
+    SchemaError
+        Key columns missing or repeated, or (registered models) features that
+        differ from those the model was trained on.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, pyarrow as pa, datetime as dt
+    >>> from riskstrat.model import RiskModel
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"age": rng.integers(20, 90, 400)})
+    >>> y = (rng.random(400) < X.age / 150).astype(int)
+    >>> m = RiskModel(max_trees=20, random_state=0).fit(X, y)
+    >>> f = pa.table({"patient_id": ["b", "a"], "as_of": [dt.date(2024, 4, 1)] * 2,
+    ...               "age": [85, 30]})
+    >>> s = score(m, f)
+    >>> s.column_names
+    ['patient_id', 'as_of', 'risk', 'model_name', 'model_version']
+    >>> s["patient_id"].to_pylist(), s["risk"][0].as_py() > s["risk"][1].as_py()
+    (['a', 'b'], False)
+    """
+    table = _as_arrow(features)
+    missing = [c for c in ID_COLUMNS if c not in table.column_names]
+    if missing:
+        raise SchemaError(
+            f"The feature table lacks the key column(s) {missing}; scores are keyed "
+            "by (patient_id, as_of). Build features with riskstrat.features."
+        )
+    keys = table.select(list(ID_COLUMNS))
+    if keys.group_by(list(ID_COLUMNS)).aggregate([]).num_rows != keys.num_rows:
+        raise SchemaError(
+            "The feature table holds a (patient_id, as_of) key more than once; "
+            "each person is scored once per date."
+        )
+    check_features(model, table.schema)
+    if isinstance(model, LoadedModel):
+        name, version = model.name, model.version
+    X = table.drop_columns(list(ID_COLUMNS)).to_pandas()
+    risk = (
+        np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64)
+        if table.num_rows
+        else np.empty(0)
+    )
+    n = table.num_rows
+    out = pa.table(
+        {
+            "patient_id": pc.cast(table["patient_id"], pa.string()),
+            "as_of": pc.cast(table["as_of"], pa.date32()),
+            "risk": pa.array(risk, pa.float64()),
+            "model_name": pa.array([name or "unregistered"] * n, pa.string()),
+            "model_version": pa.array([version or ""] * n, pa.string()),
+        },
+        schema=SCORE_SCHEMA,
+    )
+    out = out.sort_by([("patient_id", "ascending"), ("as_of", "ascending")])
+    logger.info(
+        "scores: %d people with %s v%s", n, name or "unregistered", version or "-"
+    )
+    return out
