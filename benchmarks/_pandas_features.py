@@ -209,4 +209,5 @@ def pandas_features(
         prio[out[name]] = i
     out["essex_priority"] = prio.astype("Int64")
     out = out.reset_index().sort_values("patient_id").reset_index(drop=True)
+    out["as_of"] = as_of
     return out[feature_schema(spec).names]

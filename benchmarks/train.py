@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         TemporalDesign,
         cohort_frame,
         fit_models,
+        known_labels,
     )
     from riskstrat.report import evaluate
     from riskstrat.sources import load_tables
@@ -84,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     tic = time.perf_counter()
-    test = cohort_frame(tables, as_of=t1, cohort=design.cohort)
+    test = known_labels(
+        cohort_frame(tables, as_of=t1, cohort=design.cohort), what="test"
+    )
     X = test[models.feature_columns]
     p = models.risk_model.predict_proba(X)[:, 1]
     score_s = time.perf_counter() - tic
@@ -112,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     peak = _rss_gb()
 
     # Reference: scikit-learn's histogram GBM on the same numeric matrix.
-    train = cohort_frame(tables, as_of=t0, cohort=design.cohort)
+    train = known_labels(
+        cohort_frame(tables, as_of=t0, cohort=design.cohort), what="train"
+    )
     enc = models.risk_model.estimator.encoder_
     M = enc.transform(train[models.feature_columns])
     y = train["label"].to_numpy()

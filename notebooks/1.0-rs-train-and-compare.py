@@ -29,7 +29,13 @@ from pathlib import Path
 import riskstrat
 from riskstrat.batch import run_training
 from riskstrat.features import build_features
-from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign, load_model
+from riskstrat.model import (
+    CohortSettings,
+    ModelDesign,
+    TemporalDesign,
+    load_model,
+    score,
+)
 from riskstrat.report import CalibrationDisplay, DecisionCurveDisplay, RiskRocDisplay
 from riskstrat.sources import load_tables
 from riskstrat.synth import make_population
@@ -113,8 +119,10 @@ run.stale
 
 # %%
 loaded = load_model("emergency-risk@champion")
-test = build_features(tables, as_of=T1).to_pandas()
-X = test[run.models.feature_columns]
-same = (loaded.predict_proba(X) == run.models.risk_model.predict_proba(X)).all()
+features = build_features(tables, as_of=T1, spec=loaded.design.feature_spec)
+scores = score(loaded, features)  # keyed by (patient_id, as_of), version pinned
+again = score(run.models.risk_model, features)
+same = scores["risk"].equals(again["risk"])
 print(f"registered version {loaded.version}: identical scores = {bool(same)}")
 assert same
+scores.to_pandas().head()

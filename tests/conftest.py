@@ -40,3 +40,65 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             )
         )
     return report
+
+
+# --- Populations and models built once per session -------------------------------
+# Building a population or fitting a model is the slow part of most tests: each
+# (size, seed, dates) population is made once per session and shared, read-only.
+
+_POPULATIONS: dict[tuple, object] = {}
+
+
+@pytest.fixture(scope="session")
+def cached_population():
+    """``cached_population(n, random_state=0, start=..., end=...)``: do not mutate."""
+    import datetime as dt
+
+    from riskstrat.synth import make_population
+
+    def get(
+        n: int,
+        *,
+        random_state: int = 0,
+        start: dt.date = dt.date(2019, 4, 1),
+        end: dt.date = dt.date(2024, 4, 1),
+    ):
+        key = (n, random_state, start, end)
+        if key not in _POPULATIONS:
+            _POPULATIONS[key] = make_population(
+                n, start=start, end=end, random_state=random_state
+            )
+        return _POPULATIONS[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def registered(cached_population, tmp_path_factory):
+    """A small model trained, logged and registered as ``risk@champion``.
+
+    Returns ``(population, tracking_uri, LoadedModel)``; the store is in a
+    session temp folder. Built on 4 000 people with no bootstraps: it is for
+    plumbing tests (scoring, MLflow, CLI), not for validity.
+    """
+    import datetime as dt
+
+    from riskstrat.batch import run_training
+    from riskstrat.model import (
+        CohortSettings,
+        ModelDesign,
+        TemporalDesign,
+        load_model,
+    )
+
+    pop = cached_population(4_000, random_state=5)
+    uri = f"sqlite:///{tmp_path_factory.mktemp('registered') / 'mlflow.db'}"
+    design = ModelDesign(
+        cohort=CohortSettings(min_age=18),
+        temporal=TemporalDesign(
+            train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 4, 1)
+        ),
+        model_params={"max_trees": 60},
+    )
+    run_training(pop.tables, design, register="risk", tracking_uri=uri, n_bootstraps=0)
+    return pop, uri, load_model("risk@champion", tracking_uri=uri)

@@ -213,3 +213,91 @@ def test_validate_and_features_read_an_omop_folder(tmp_path):
     r = runner.invoke(app, [*args, "--as-of", "2021-01-01", "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert pq.read_table(out).num_rows > 0
+
+
+# --- score: a registered model on a date, refusing features unlike its own ---------
+
+
+@pytest.fixture(scope="module")
+def scored_folder(registered, tmp_path_factory):
+    pop, uri, loaded = registered
+    folder = tmp_path_factory.mktemp("score") / "pop"
+    pop.write(folder)
+    return folder, uri, loaded
+
+
+def test_score_writes_keyed_scores_with_the_pinned_version(scored_folder, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder, uri, loaded = scored_folder
+    out = tmp_path / "scores.parquet"
+    args = ["score", "--data", str(folder), "--as-of", "2023-04-01", "--out", str(out)]
+    r = runner.invoke(app, [*args, "--model", "risk@champion", "--tracking-uri", uri])
+    assert r.exit_code == 0, r.output
+    assert f"risk v{loaded.version}" in r.output
+    s = pq.read_table(out)
+    assert s.column_names == [
+        "patient_id", "as_of", "risk", "model_name", "model_version",
+    ]  # fmt: skip
+    assert set(s["model_version"].to_pylist()) == {loaded.version}
+    assert min(s.to_pandas()["as_of"]) == dt.date(2023, 4, 1)
+    # Cohort of the model's design: adults only.
+    ages = pq.read_table(folder / "patients.parquet")
+    assert s.num_rows < ages.num_rows
+
+
+def test_score_refuses_features_built_with_another_spec(scored_folder, tmp_path):
+    folder, uri, _ = scored_folder
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"windows_days": [30, 91, 365, 730]}))
+    feats = tmp_path / "f.parquet"
+    r = runner.invoke(
+        app,
+        ["features", "--data", str(folder), "--as-of", "2023-04-01",
+         "--out", str(feats), "--spec", str(spec)],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "s.parquet"
+    r = runner.invoke(
+        app,
+        ["score", "--data", str(folder), "--as-of", "2023-04-01", "--out", str(out),
+         "--model", "risk@champion", "--tracking-uri", uri, "--features", str(feats)],
+    )  # fmt: skip
+    assert r.exit_code == 4, r.output
+    assert "trained on" in r.output and "+em_admissions_30d: int64" in r.output
+    assert not out.exists()
+
+
+def test_score_names_a_missing_model(scored_folder, tmp_path):
+    folder, uri, _ = scored_folder
+    r = runner.invoke(
+        app,
+        ["score", "--data", str(folder), "--as-of", "2023-04-01",
+         "--out", str(tmp_path / "s.parquet"), "--model", "nope@champion",
+         "--tracking-uri", uri],
+    )  # fmt: skip
+    assert r.exit_code == 3, r.output
+    assert "No registered model 'nope@champion'" in r.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--register", "bad/name"], "registered model name 'bad/name'"),
+        (["--register", "ok", "--alias", "latest"], "alias 'latest'"),
+        (["--tracking-uri", "sqlit:///x.db"], "unknown scheme 'sqlit'"),
+        (["--as-of", "9999-06-01"], "between 1900-01-01 and 2200-12-31"),
+    ],
+)
+def test_train_refuses_bad_arguments_before_any_work(
+    scored_folder, tmp_path, extra, message
+):
+    folder, _, _ = scored_folder
+    uri = f"sqlite:///{tmp_path / 'fresh.db'}"
+    args = ["train", "--data", str(folder), "--as-of", "2021-04-01"]
+    if "--tracking-uri" not in extra:
+        args += ["--tracking-uri", uri]
+    r = runner.invoke(app, [*args, *extra])
+    assert r.exit_code == 2, r.output
+    assert message in " ".join(r.output.split())
+    assert not (tmp_path / "fresh.db").exists()  # nothing was trained or logged

@@ -149,12 +149,18 @@ def _print_mapping(report) -> None:
 
 
 def _parse_date(value: str, option: str) -> dt.date:
+    from riskstrat._utils import check_date
+
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(
             f"{option} must be a date as YYYY-MM-DD. Got {value!r}."
         ) from None
+    try:
+        return check_date(day, option)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def _counts_table(tables, title: str) -> RichTable:

@@ -115,3 +115,86 @@ def test_default_store_is_under_models(tmp_path, monkeypatch):
     )
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert default_tracking_uri() == "http://127.0.0.1:5000"
+
+
+def _log(model, X, design, uri, **kw):
+    return log_training_run(
+        model,
+        schema=pa.Schema.from_pandas(X, preserve_index=False),
+        design_json=design.to_json(),
+        metrics={"auroc": 0.8},
+        tracking_uri=uri,
+        **kw,
+    )
+
+
+def test_a_run_left_running_by_a_killed_process_is_marked_failed(tmp_path, fitted):
+    import subprocess
+    import sys
+
+    import mlflow
+
+    model, X, design = fitted
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    _log(model, X, design, uri)  # creates the store and the experiment
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, mlflow; mlflow.set_tracking_uri(os.environ['URI']); "
+            "e = mlflow.get_experiment_by_name('riskstrat'); "
+            "r = mlflow.start_run(experiment_id=e.experiment_id); "
+            "print(r.info.run_id, flush=True); os._exit(9)",
+        ],
+        env={**__import__("os").environ, "URI": uri},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == 9
+    dead = killed.stdout.split()[0]
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    assert client.get_run(dead).info.status == "RUNNING"
+    _log(model, X, design, uri, register="emergency-risk")
+    run = client.get_run(dead)
+    assert run.info.status == "FAILED"
+    assert "process ended" in run.data.tags["riskstrat.failure"]
+    versions = client.search_model_versions("name='emergency-risk'")
+    assert [v.run_id for v in versions] != [dead] and len(versions) == 1
+
+
+def test_two_runs_on_a_fresh_store_at_once_both_finish(tmp_path, fitted):
+    """The store and experiment are created once, under a lock."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import mlflow
+
+    model, X, design = fitted
+    uri = f"sqlite:///{tmp_path / 'fresh.db'}"
+    with ProcessPoolExecutor(2) as pool:
+        futures = [pool.submit(_log, model, X, design, uri) for _ in range(2)]
+        ids = [f.result()["run_id"] for f in futures]
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    assert len(set(ids)) == 2
+    assert {client.get_run(i).info.status for i in ids} == {"FINISHED"}
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"register": "a/b"}, "registered model name 'a/b'"),
+        ({"register": "ok", "alias": "v3"}, "alias 'v3'"),
+    ],
+)
+def test_bad_names_are_refused_before_logging(tmp_path, fitted, kw, message):
+    model, X, design = fitted
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    with pytest.raises(ValueError, match=message):
+        _log(model, X, design, uri, **kw)
+    assert not (tmp_path / "m.db").exists()
+
+
+def test_a_store_in_a_missing_folder_is_refused(tmp_path, fitted):
+    model, X, design = fitted
+    with pytest.raises(ValueError, match="does not exist"):
+        _log(model, X, design, f"sqlite:///{tmp_path / 'no' / 'm.db'}")

@@ -12,8 +12,8 @@ import pytest
 
 from _support.canonical import decoded
 from riskstrat.features import build_features
-from riskstrat.sources._scan import validated_folder
 from riskstrat.sources import load_tables
+from riskstrat.sources._scan import validated_folder
 from riskstrat.synth import make_population
 
 

@@ -88,7 +88,7 @@ def known_labels(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
     one class is, a :class:`ValueError` says so.
     """
     unknown = frame["label"].isna()
-    if unknown.all():
+    if len(frame) and unknown.all():
         raise ValueError(
             f"{what}: the outcome is unknown for all {len(frame):,} people (for "
             "example, the source records no admission urgency: see the mapping "
