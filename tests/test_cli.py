@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pyarrow.csv as pacsv
 import pytest
@@ -13,6 +14,11 @@ from _support.canonical import VALID, load_quietly, write_folder
 from riskstrat.cli import app
 
 runner = CliRunner()
+
+
+def _plain(output: str) -> str:
+    """CLI output without Rich's box drawing and line wrapping."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
 
 
 def test_help_lists_the_commands():
@@ -230,12 +236,12 @@ def test_score_writes_keyed_scores_with_the_pinned_version(scored_folder, tmp_pa
     import pyarrow.parquet as pq
 
     folder, uri, loaded = scored_folder
-    out = tmp_path / "scores.parquet"
+    out = tmp_path / "out"
     args = ["score", "--data", str(folder), "--as-of", "2023-04-01", "--out", str(out)]
     r = runner.invoke(app, [*args, "--model", "risk@champion", "--tracking-uri", uri])
     assert r.exit_code == 0, r.output
     assert f"risk v{loaded.version}" in r.output
-    s = pq.read_table(out)
+    s = pq.read_table(out / "runs" / "2023-04-01" / "scores.parquet")
     assert s.column_names == [
         "patient_id", "as_of", "risk", "model_name", "model_version",
     ]  # fmt: skip
@@ -257,7 +263,7 @@ def test_score_refuses_features_built_with_another_spec(scored_folder, tmp_path)
          "--out", str(feats), "--spec", str(spec)],
     )  # fmt: skip
     assert r.exit_code == 0, r.output
-    out = tmp_path / "s.parquet"
+    out = tmp_path / "out"
     r = runner.invoke(
         app,
         ["score", "--data", str(folder), "--as-of", "2023-04-01", "--out", str(out),
@@ -265,7 +271,7 @@ def test_score_refuses_features_built_with_another_spec(scored_folder, tmp_path)
     )  # fmt: skip
     assert r.exit_code == 4, r.output
     assert "trained on" in r.output and "+em_admissions_30d: int64" in r.output
-    assert not out.exists()
+    assert not (out / "runs" / "2023-04-01").exists()
 
 
 def test_score_names_a_missing_model(scored_folder, tmp_path):
@@ -273,7 +279,7 @@ def test_score_names_a_missing_model(scored_folder, tmp_path):
     r = runner.invoke(
         app,
         ["score", "--data", str(folder), "--as-of", "2023-04-01",
-         "--out", str(tmp_path / "s.parquet"), "--model", "nope@champion",
+         "--out", str(tmp_path / "out"), "--model", "nope@champion",
          "--tracking-uri", uri],
     )  # fmt: skip
     assert r.exit_code == 3, r.output
@@ -299,5 +305,35 @@ def test_train_refuses_bad_arguments_before_any_work(
         args += ["--tracking-uri", uri]
     r = runner.invoke(app, [*args, *extra])
     assert r.exit_code == 2, r.output
-    assert message in " ".join(r.output.split())
+    assert message in _plain(r.output)
     assert not (tmp_path / "fresh.db").exists()  # nothing was trained or logged
+
+
+def test_score_exit_codes_for_rejects_missing_input_and_a_held_lock(
+    scored_folder, tmp_path
+):
+    from riskstrat.batch._publish import publish_lock
+
+    _, uri, _ = scored_folder
+    files = dict(VALID)
+    files["admissions"] = VALID["admissions"] + "p404,2021-02-01,2021-02-02,true,,,\n"
+    bad = write_folder(tmp_path / "bad", files)
+    out = tmp_path / "out"
+
+    def run(data):
+        return runner.invoke(
+            app,
+            ["score", "--data", str(data), "--as-of", "2023-04-01", "--out", str(out),
+             "--model", "risk@champion", "--tracking-uri", uri],
+        )  # fmt: skip
+
+    r = run(bad)
+    assert r.exit_code == 1, r.output
+    assert "admissions: 1 of 4 rows rejected (25.0%)" in _plain(r.output)
+    r = run(tmp_path / "nowhere")
+    assert r.exit_code == 2, r.output
+    with publish_lock(out):
+        r = run(scored_folder[0])
+    assert r.exit_code == 5, r.output
+    assert "Another riskstrat run is writing" in _plain(r.output)
+    assert not (out / "runs" / "2023-04-01").exists()

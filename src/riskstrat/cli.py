@@ -499,16 +499,23 @@ def train(
 
 
 #: Exit codes of ``riskstrat score`` (and the other commands where they apply).
+EXIT_REJECTS = 1  # rows were rejected beyond what is allowed
 EXIT_INPUT = 2  # missing input, unreadable file, contract error, bad argument
 EXIT_NO_MODEL = 3  # no such registered model (or store)
 EXIT_MODEL_MISMATCH = 4  # the features differ from those the model was trained on
+EXIT_LOCKED = 5  # another run is writing to the same output folder
 
 
 @app.command()
 def score(
     data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
-    as_of: Annotated[str, typer.Option(help="Index date YYYY-MM-DD to score on.")],
-    out: Annotated[Path, typer.Option(help="Parquet file to write the scores to.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output folder: the run goes to OUT/runs/<as_of>/ and OUT/latest "
+            "points to the newest complete run."
+        ),
+    ],
     model: Annotated[
         str, typer.Option(help="Registered model as NAME@ALIAS or NAME/VERSION.")
     ] = "emergency-risk@champion",
@@ -528,58 +535,145 @@ def score(
         str, typer.Option(help="duckdb (embedded) or spark (the spark extra).")
     ] = "duckdb",
     source: SourceOption = "canonical",
+    max_reject_share: Annotated[
+        float,
+        typer.Option(help="Stop (exit 1) when a table loses more rows than this."),
+    ] = 0.01,
+    keep: Annotated[int, typer.Option(help="Published runs to keep.")] = 60,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Index date YYYY-MM-DD to score on (default: today)."),
+    ] = None,
 ) -> None:
-    """Score everyone in the model's cohort on a date with a registered model.
+    """The nightly run: score everyone in the model's cohort and publish the run.
 
-    The alias is resolved once and the exact version recorded in every row. The
-    features are built with the model's own specification and compared with
-    those it was trained on (names, types, order) before any data is read; a
-    mismatch is refused with a column diff (exit 4). No such model: exit 3.
+    The alias is resolved once and the exact version recorded in every row and
+    in the manifest. Features are built with the model's own specification and
+    compared with those it was trained on (names, types, order) before any data
+    is read. Everything is built in a hidden folder and published as
+    OUT/runs/<as_of>/ by one rename; a failed or killed run leaves earlier runs
+    and OUT/latest untouched. Exit codes: 1 too many rejects, 2 unreadable input
+    or contract error, 3 no such model, 4 model and features differ, 5 another
+    run holds OUT.
     """
     import pyarrow.parquet as pq
 
-    from riskstrat._utils import write_parquet
-    from riskstrat.features import build_cohort
-    from riskstrat.features import feature_schema as spec_schema
-    from riskstrat.model import check_features, load_model
-    from riskstrat.model import score as score_features
+    from riskstrat.batch import (
+        NightlySettings,
+        RunLockedError,
+        TooManyRejectsError,
+        run_nightly,
+    )
 
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
-    day = _parse_date(as_of, "--as-of")
+    day = dt.date.today() if as_of is None else _parse_date(as_of, "--as-of")
     try:
-        loaded = load_model(model, tracking_uri=tracking_uri)
-    except (LookupError, ValueError) as exc:
+        settings = NightlySettings(
+            model=model,
+            max_reject_share=max_reject_share,
+            keep_runs=keep,
+            engine=engine,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]
+            tracking_uri=tracking_uri,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    features = None
+    if features_file is not None:
+        try:
+            features = pq.read_table(features_file)
+        except (OSError, ValueError) as exc:
+            err_console.print(f"[red]error:[/] --features {features_file}: {exc}")
+            raise typer.Exit(code=EXIT_INPUT) from None
+    codes = (
+        (RunLockedError, EXIT_LOCKED),
+        (TooManyRejectsError, EXIT_REJECTS),
+        (LookupError, EXIT_NO_MODEL),
+        (SchemaError, None),
+        ((ValueError, FileNotFoundError, NotADirectoryError), EXIT_INPUT),
+    )
+    try:
+        with console.status("scoring") as status:
+            run = run_nightly(
+                data,
+                as_of=day,
+                out=out,
+                settings=settings,
+                features=features,
+                progress=lambda name: status.update(f"stage: {name}"),
+                environment={"started": dt.datetime.now(dt.UTC).isoformat()},
+            )
+    except tuple(kind for kind, _ in codes) as exc:  # type: ignore[misc]
+        code = next(c for kind, c in codes if isinstance(exc, kind))
+        if code is None:  # a schema error: the model's, or the input's
+            code = EXIT_MODEL_MISMATCH if "trained on" in str(exc) else EXIT_INPUT
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=code) from None
+    console.print(
+        f"Scored {run.people:,} people as of {day} with [bold]{run.model_name} "
+        f"v{run.model_version}[/]; published [bold]{run.folder}[/]"
+    )
+
+
+@app.command()
+def promote(
+    data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
+    challenger: Annotated[
+        str, typer.Option(help="The new model, NAME@ALIAS or NAME/VERSION.")
+    ],
+    champion: Annotated[
+        str | None,
+        typer.Option(help="The model to beat (default: NAME@champion)."),
+    ] = None,
+    extract_date: Annotated[
+        str | None,
+        typer.Option(help="Date of the extract (default: a validated folder's own)."),
+    ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else models/)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="Decide and log, but do not move the alias.")
+    ] = False,
+    source: SourceOption = "canonical",
+) -> None:
+    """Move the champion alias to a challenger only if it is not worse.
+
+    Compared on the latest year whose outcomes have matured, on the same people:
+    paired bootstrap of the AUROC difference, calibration slope and O/E. Exit 1
+    when the challenger is refused.
+    """
+    from riskstrat.batch import promote as run_promote
+
+    extract = _parse_date(extract_date, "--extract-date") if extract_date else None
+    tables = _open(data, extract_date=extract, source=source)
+    try:
+        decision = run_promote(
+            tables,
+            challenger=challenger,
+            champion=champion,
+            tracking_uri=tracking_uri,
+            dry_run=dry_run,
+        )
+    except LookupError as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=EXIT_NO_MODEL) from None
-    except SchemaError as exc:
+    except (ValueError, SchemaError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=EXIT_MODEL_MISMATCH) from None
-    spec = loaded.design.feature_spec
-    try:
-        if features_file is not None:
-            feats = pq.read_table(features_file)
-        else:
-            check_features(loaded, spec_schema(spec))  # before reading any data
-            tables = _open(data, extract_date=None, source=source)
-            feats = build_cohort(
-                tables,
-                as_of=day,
-                spec=spec,
-                min_age=loaded.design.cohort.min_age,
-                max_age=loaded.design.cohort.max_age,
-                labels=False,
-                engine=engine,  # type: ignore[arg-type]
-            )
-        scores = score_features(loaded, feats)
-    except SchemaError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(code=EXIT_MODEL_MISMATCH) from None
-    write_parquet(scores, out)
+        raise typer.Exit(code=EXIT_INPUT) from None
     console.print(
-        f"Scored {scores.num_rows:,} people as of {day} with [bold]{loaded.name} "
-        f"v{loaded.version}[/] into [bold]{out}[/]"
+        f"Compared {decision.challenger} with {decision.champion} on the year from "
+        f"{decision.as_of}:"
     )
+    console.print(decision.table.round(4).to_string(index=False))
+    if decision.promoted:
+        verb = "would be" if dry_run else "is now"
+        console.print(f"[green]{decision.challenger} {verb} the champion.[/]")
+        return
+    console.print(f"[red]Not promoted:[/] {'; '.join(decision.reasons)}")
+    raise typer.Exit(code=1)
 
 
 @app.command()
@@ -640,11 +734,22 @@ def demo(
     console.print(
         f"4. registered [bold]{model_name}@champion[/] (version {info.get('version')})"
     )
+    from riskstrat.batch import NightlySettings, run_nightly
+
+    nightly = out / "nightly"
+    settings = NightlySettings(model=f"{model_name}@champion")
+    for day in (end - dt.timedelta(days=2), end - dt.timedelta(days=1)):
+        run = run_nightly(source, as_of=day, out=nightly, settings=settings)
+        console.print(
+            f"5. nightly run {day}: {run.people:,} people scored with "
+            f"{run.model_name} v{run.model_version} -> {run.folder}"
+        )
     console.print("\nOutputs:")
     console.print(f"  canonical tables + truth.json  {source}")
     console.print(f"  rejected rows                  {rejects}")
     console.print(f"  evaluation tables and figures  {evaluation}")
     console.print(f"  MLflow runs and registry       {info.get('tracking_uri')}")
+    console.print(f"  nightly runs (latest)          {nightly / 'latest'}")
 
 
 def main() -> None:

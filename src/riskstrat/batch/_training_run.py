@@ -246,6 +246,7 @@ def run_training(
             schema=feature_schema(design.feature_spec),
             design_json=design.to_json(),
             metrics=metrics,
+            reference=models.reference,
             tables=summary,
             figures=evaluation_figures(main, name="lightgbm"),
             register=register,

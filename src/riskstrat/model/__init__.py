@@ -16,6 +16,7 @@ from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScor
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
 from riskstrat.model._design import CohortSettings, ModelDesign, TemporalDesign
 from riskstrat.model._encoding import FrameEncoder, feature_schema, schema_diff
+from riskstrat.model._reference import psi, reference_distribution
 from riskstrat.model._registry import (
     LoadedModel,
     check_model_name,
@@ -61,6 +62,8 @@ __all__ = [
     "known_labels",
     "load_model",
     "log_training_run",
+    "psi",
+    "reference_distribution",
     "schema_diff",
     "score",
 ]

@@ -31,7 +31,13 @@ __all__: list[str] = []
 #: Name of the folder inside the MLflow model that holds riskstrat's files.
 DATA_DIR = "riskstrat"
 #: The files of that folder, and nothing else, are read when loading.
-MODEL_FILES = ("model.lgb", "model.json", "model_design.json", "feature_schema.json")
+MODEL_FILES = (
+    "model.lgb",
+    "model.json",
+    "model_design.json",
+    "feature_schema.json",
+    "reference.json",
+)
 KEY_COLUMNS = ("patient_id", "as_of")
 
 

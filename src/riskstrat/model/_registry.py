@@ -18,7 +18,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -226,7 +226,9 @@ def _unwrap(model) -> tuple[RiskModel, ScoreCalibrator | None]:
     )
 
 
-def _write_model_files(model, folder: Path, *, schema: dict, design_json: str) -> None:
+def _write_model_files(
+    model, folder: Path, *, schema: dict, design_json: str, reference: dict
+) -> None:
     """The model as text files: trees, roles and calibration, design, schema."""
     base, calibrator = _unwrap(model)
     folder.mkdir(parents=True, exist_ok=True)
@@ -242,6 +244,7 @@ def _write_model_files(model, folder: Path, *, schema: dict, design_json: str) -
     (folder / "model.json").write_text(dumps(payload))
     (folder / "model_design.json").write_text(design_json)
     (folder / "feature_schema.json").write_text(dumps(schema))
+    (folder / "reference.json").write_text(dumps(reference))
 
 
 def model_from_files(folder: Path) -> tuple[RiskModel | CalibratedRiskModel, dict]:
@@ -254,7 +257,8 @@ def model_from_files(folder: Path) -> tuple[RiskModel | CalibratedRiskModel, dic
     -------
     model : RiskModel or CalibratedRiskModel
     info : dict
-        ``design`` (:class:`ModelDesign`) and ``feature_schema`` (dict).
+        ``design`` (:class:`ModelDesign`), ``feature_schema`` and ``reference``
+        (the training distribution) as dicts.
     """
     import lightgbm
 
@@ -289,6 +293,7 @@ def model_from_files(folder: Path) -> tuple[RiskModel | CalibratedRiskModel, dic
     info = {
         "design": ModelDesign.from_json((folder / "model_design.json").read_text()),
         "feature_schema": json.loads((folder / "feature_schema.json").read_text()),
+        "reference": json.loads((folder / "reference.json").read_text()),
     }
     return model, info
 
@@ -299,6 +304,7 @@ def log_training_run(
     schema: pa.Schema,
     design_json: str,
     metrics: Mapping[str, float],
+    reference: Mapping[str, Any] | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     figures: Mapping[str, Any] | None = None,
     register: str | None = None,
@@ -320,6 +326,9 @@ def log_training_run(
     design_json : str
         ``ModelDesign.to_json()``, saved as ``model_design.json`` and as params.
     metrics : mapping of str to float
+    reference : dict, optional
+        The training distribution (``TrainedModels.reference``), saved as
+        ``reference.json`` for drift monitoring; aggregates only.
     tables : mapping of str to DataFrame, optional
         Summary tables (evaluation, comparison); saved as CSV. Must not be
         patient-level.
@@ -381,7 +390,11 @@ def log_training_run(
                 mlflow.log_artifacts(str(d), artifact_path="riskstrat")
                 data = Path(tmp) / DATA_DIR
                 _write_model_files(
-                    model, data, schema=saved_schema, design_json=design_json
+                    model,
+                    data,
+                    schema=saved_schema,
+                    design_json=design_json,
+                    reference=dict(reference or {}),
                 )
                 info = mlflow.pyfunc.log_model(
                     name="model",
@@ -428,6 +441,8 @@ class LoadedModel:
         Names, types and order of the features it was trained on, with a hash.
     design : ModelDesign
         Cohort, dates, feature specification and model settings of training.
+    reference : dict
+        The training distribution of features and risk (for drift monitoring).
     """
 
     model: RiskModel | CalibratedRiskModel
@@ -436,6 +451,7 @@ class LoadedModel:
     run_id: str
     feature_schema: dict
     design: ModelDesign
+    reference: dict = field(default_factory=dict)
 
     @property
     def uri(self) -> str:
@@ -541,4 +557,5 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
         run_id=str(mv.run_id),
         feature_schema=info["feature_schema"],
         design=info["design"],
+        reference=info["reference"],
     )

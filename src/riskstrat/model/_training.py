@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -23,6 +23,7 @@ from riskstrat.features import FeatureSpec, build_cohort, feature_schema
 from riskstrat.model._baselines import LogisticBaseline, RulesScorer
 from riskstrat.model._calibration import CalibratedRiskModel
 from riskstrat.model._design import CohortSettings, ModelDesign
+from riskstrat.model._reference import reference_distribution
 from riskstrat.model._risk_model import RiskModel
 
 __all__ = [
@@ -160,6 +161,10 @@ class TrainedModels:
     n_fit, n_calibration : int
         Rows used to fit and to calibrate.
     fit_seconds : float
+    reference : dict
+        The training distribution of every feature and of the calibrated risk
+        (aggregates only, :func:`reference_distribution`), saved with the model
+        so scoring runs can measure drift.
     """
 
     risk_model: CalibratedRiskModel
@@ -170,6 +175,7 @@ class TrainedModels:
     n_fit: int
     n_calibration: int
     fit_seconds: float
+    reference: dict = field(default_factory=dict)
 
 
 def feature_columns(spec: FeatureSpec) -> list[str]:
@@ -218,7 +224,12 @@ def fit_models(tables, design: ModelDesign, *, engine="duckdb") -> TrainedModels
         len(columns),
         seconds,
     )
+    fitted = X[~cal]
+    reference = reference_distribution(
+        fitted, columns, risk.predict_proba(fitted)[:, 1]
+    )
     return TrainedModels(
+        reference=reference,
         risk_model=risk,
         logistic=logistic,
         rules=rules,

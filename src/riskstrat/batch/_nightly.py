@@ -1,0 +1,351 @@
+"""The nightly scoring run: one command, atomic and idempotent, logged.
+
+This only composes stages: open the input (:func:`riskstrat.sources.open_tables`),
+refuse too many rejects, load the registered model and pin its version, check
+the feature schema the model's specification builds against the one it was
+trained on (before reading any data), build the cohort's features, score,
+compare with the model's training distribution, and publish everything in
+``OUT/runs/<as_of>/`` at once (:mod:`riskstrat.batch._publish`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+import riskstrat
+from riskstrat._utils import check_date, write_parquet
+from riskstrat.batch._manifest import file_digest, input_files, manifest_text
+from riskstrat.batch._monitoring import monitoring_table
+from riskstrat.batch._publish import latest_run, publish_lock, publishing
+from riskstrat.features import build_cohort, feature_schema, make_labels
+from riskstrat.model import check_features, known_labels, load_model, score
+from riskstrat.sources import ValidatedFolder, open_tables
+
+__all__ = ["NightlyRun", "NightlySettings", "TooManyRejectsError", "run_nightly"]
+
+logger = logging.getLogger(__name__)
+
+#: Stages of a nightly run, in order (the run log names each as it starts).
+STAGES = ("open", "model", "features", "score", "monitor", "write", "publish")
+
+
+class TooManyRejectsError(ValueError):
+    """A table of the input lost more rows to rejects than the run allows."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NightlySettings:
+    """Settings of the nightly run (saved in its manifest).
+
+    Parameters
+    ----------
+    model : str, default="emergency-risk@champion"
+        Registered model, ``NAME@ALIAS`` or ``NAME/VERSION``; the alias is
+        resolved once and the version recorded.
+    max_reject_share : float, default=0.01
+        A table whose rejected share of rows read exceeds this stops the run.
+    keep_runs : int, default=60
+        Published runs kept under ``OUT/runs`` (older ones are removed).
+    engine : {"duckdb", "spark"}, default="duckdb"
+    source : {"canonical", "omop", "synthea"}, default="canonical"
+    tracking_uri : str, optional
+        MLflow store (default ``MLFLOW_TRACKING_URI``, else ``models/``).
+    """
+
+    model: str = "emergency-risk@champion"
+    max_reject_share: float = 0.01
+    keep_runs: int = 60
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    source: Literal["canonical", "omop", "synthea"] = "canonical"
+    tracking_uri: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_reject_share <= 1:
+            raise ValueError(
+                "The `max_reject_share` parameter of NightlySettings must be in "
+                f"[0, 1]. Got {self.max_reject_share!r} instead."
+            )
+        if self.keep_runs < 1:
+            raise ValueError(
+                "The `keep_runs` parameter of NightlySettings must be >= 1. "
+                f"Got {self.keep_runs!r} instead."
+            )
+
+
+@dataclass(frozen=True)
+class NightlyRun:
+    """What a nightly run published.
+
+    Attributes
+    ----------
+    folder : Path
+        ``OUT/runs/<as_of>``.
+    as_of : datetime.date
+    model_name, model_version : str
+    people : int
+        People scored.
+    previous : Path or None
+        The newest complete run with an earlier ``as_of`` (what alerts compare
+        with), if any.
+    seconds : dict of str to float
+    """
+
+    folder: Path
+    as_of: dt.date
+    model_name: str
+    model_version: str
+    people: int
+    previous: Path | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _write(table: pa.Table, folder: Path, name: str, *, csv: bool = True) -> dict:
+    """``name.parquet`` (and ``name.csv``), deterministically; their digests."""
+    path = write_parquet(table, folder / f"{name}.parquet")
+    out = {f"{name}.parquet": {"rows": table.num_rows, "sha256": file_digest(path)}}
+    if csv:
+        csv_path = folder / f"{name}.csv"
+        pacsv.write_csv(table, csv_path)
+        out[f"{name}.csv"] = {"rows": table.num_rows, "sha256": file_digest(csv_path)}
+    return out
+
+
+def _counts(opened) -> tuple[pa.Table, pa.Table]:
+    """Counts and rejects of an opened input (stored ones for a validated folder)."""
+    if isinstance(opened, ValidatedFolder):
+        return (
+            pq.read_table(opened.path / "_counts.parquet"),
+            pq.read_table(opened.path / "_rejects.parquet"),
+        )
+    return opened.counts, opened.rejects
+
+
+def _check_rejects(counts: pa.Table, limit: float) -> dict[str, dict[str, int]]:
+    per_table = {}
+    for r in counts.to_pylist():
+        per_table[r["table"]] = {
+            "read": int(r["read"]),
+            "accepted": int(r["accepted"]),
+            "rejected": int(r["rejected"]),
+        }
+        if r["read"] and r["rejected"] / r["read"] > limit:
+            raise TooManyRejectsError(
+                f"{r['table']}: {r['rejected']:,} of {r['read']:,} rows rejected "
+                f"({r['rejected'] / r['read']:.1%}), more than the {limit:.1%} "
+                "allowed (--max-reject-share); see riskstrat validate. Nothing was "
+                "published."
+            )
+    return per_table
+
+
+@contextlib.contextmanager
+def _run_log(folder: Path) -> Iterator[None]:
+    """Copy riskstrat's log records into ``run.log`` while the run lasts."""
+    handler = logging.FileHandler(folder / "run.log", encoding="utf-8")
+    handler.setFormatter(
+        logging.Formatter(
+            "%(relativeCreated)9.0f ms %(levelname)s %(name)s %(message)s"
+        )
+    )
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger("riskstrat")
+    previous = root.level
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        handler.close()
+
+
+def _matured(tables, folder: Path | None, as_of: dt.date):
+    """The scores of a run a year or more older joined to outcomes since."""
+    if folder is None:
+        return None
+    day = dt.date.fromisoformat(folder.name)
+    old = pq.read_table(folder / "scores.parquet").to_pandas()
+    labels = make_labels(tables, as_of=day).to_pandas()
+    frame = old.merge(
+        labels[["patient_id", "as_of", "emergency_admission"]],
+        on=["patient_id", "as_of"],
+        validate="1:1",
+    ).rename(columns={"emergency_admission": "label"})
+    return day, known_labels(frame, what=f"outcomes of the run of {day}")
+
+
+def run_nightly(
+    data,
+    *,
+    as_of: dt.date,
+    out: str | Path,
+    settings: NightlySettings | None = None,
+    features: pa.Table | None = None,
+    progress: Callable[[str], None] | None = None,
+    environment: dict[str, Any] | None = None,
+) -> NightlyRun:
+    """Score everyone in the model's cohort on ``as_of`` and publish the run.
+
+    Parameters
+    ----------
+    data : path-like or opened tables
+        The input (:func:`riskstrat.sources.open_tables` decides what it is).
+    as_of : datetime.date
+    out : path-like
+        ``OUT``: runs go to ``OUT/runs/<as_of>``, ``OUT/latest`` points to the
+        newest complete one.
+    settings : NightlySettings, optional
+    features : pyarrow.Table, optional
+        A feature table built elsewhere (e.g. on a cluster) to score instead of
+        building one; it must match the model's features exactly.
+    progress : callable, optional
+        Called with each stage's name as it starts (for a progress display).
+    environment : dict, optional
+        Facts for the manifest's environment section (e.g. the start time the
+        command line read); nothing here reads the clock.
+
+    Returns
+    -------
+    NightlyRun
+
+    Raises
+    ------
+    RunLockedError
+        Another run holds ``OUT``.
+    TooManyRejectsError, SchemaError, LookupError, ValueError
+        Nothing is published; earlier runs and ``OUT/latest`` are untouched.
+    """
+    settings = settings or NightlySettings()
+    as_of = check_date(as_of, "as_of")
+    out = Path(out)
+    seconds: dict[str, float] = {}
+    started: dict[str, float] = {}
+
+    def stage(name: str) -> None:
+        """Close the running stage's timing, start ``name`` and say so."""
+        now = time.perf_counter()
+        for done, t0 in started.items():
+            seconds.setdefault(done, round(now - t0, 3))
+        started[name] = now
+        logger.info("stage %s", name)
+        if progress is not None:
+            progress(name)
+
+    with (
+        publish_lock(out),
+        publishing(out, as_of, keep=settings.keep_runs) as folder,
+        _run_log(folder),
+    ):
+        stage("open")
+        opened = open_tables(data, source=settings.source, extract_date=None)
+        counts, rejects = _counts(opened)
+        per_table = _check_rejects(counts, settings.max_reject_share)
+
+        stage("model")
+        loaded = load_model(settings.model, tracking_uri=settings.tracking_uri)
+        spec = loaded.design.feature_spec
+        check_features(loaded, feature_schema(spec))  # before any data is read
+
+        stage("features")
+        feats = features
+        if feats is None:
+            feats = build_cohort(
+                opened,
+                as_of=as_of,
+                spec=spec,
+                min_age=loaded.design.cohort.min_age,
+                max_age=loaded.design.cohort.max_age,
+                labels=False,
+                engine=settings.engine,
+            )
+
+        stage("score")
+        scores = score(loaded, feats)
+
+        stage("monitor")
+        previous = latest_run(out, before=as_of)
+        year_ago = [
+            p
+            for p in sorted((out / "runs").glob("????-??-??"))
+            if (p / "scores.parquet").is_file()
+            and dt.date.fromisoformat(p.name) <= as_of - dt.timedelta(days=365)
+        ]
+        extract = getattr(opened, "extract_date", None)
+        old = year_ago[-1] if year_ago else None
+        if (
+            old is not None
+            and extract is not None
+            and dt.date.fromisoformat(old.name) + dt.timedelta(days=365) > extract
+        ):
+            old = None  # its outcomes are not all in the data yet
+        monitoring = monitoring_table(
+            loaded.reference,
+            feats,
+            scores,
+            matured=_matured(opened, old, as_of),
+        )
+
+        stage("write")
+        outputs: dict[str, Any] = {}
+        outputs |= _write(scores, folder, "scores")
+        outputs |= _write(
+            rejects.sort_by([("table", "ascending"), ("row", "ascending")])
+            if rejects.num_rows
+            else rejects,
+            folder,
+            "rejects",
+        )
+        outputs |= _write(monitoring, folder, "monitoring", csv=False)
+        source_path = getattr(opened, "path", data)
+        content = {
+            "as_of": as_of.isoformat(),
+            "riskstrat_version": riskstrat.__version__,
+            "settings": asdict(settings),
+            "inputs": {
+                "files": input_files(Path(source_path))
+                if isinstance(source_path, str | Path)
+                else [],
+                "extract_date": None if extract is None else extract.isoformat(),
+                "tables": per_table,
+            },
+            "model": {
+                "name": loaded.name,
+                "version": loaded.version,
+                "run_id": loaded.run_id,
+                "feature_schema_hash": loaded.feature_schema["hash"],
+            },
+            "people_scored": scores.num_rows,
+            "previous_run": None if previous is None else previous.name,
+            "monitoring_flags": [
+                f"{r['measure']}:{r['name']}"
+                for r in monitoring.to_pylist()
+                if r["flag"]
+            ],
+            "outputs": dict(sorted(outputs.items())),
+        }
+        stage("publish")
+        (folder / "manifest.json").write_text(
+            manifest_text(content, timings=seconds, extra_env=environment)
+        )
+    return NightlyRun(
+        folder=out / "runs" / as_of.isoformat(),
+        as_of=as_of,
+        model_name=loaded.name,
+        model_version=loaded.version,
+        people=scores.num_rows,
+        previous=previous,
+        seconds=seconds,
+    )
