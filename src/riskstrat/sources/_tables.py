@@ -47,6 +47,8 @@ class Tables:
     ----------
     patients, admissions, prescriptions, residences, nominations, enrolments : Table
         Accepted rows of each canonical table.
+    screenings : pyarrow.Table, default=empty
+        Accepted rows of the optional screenings table (case managers' decisions).
     rejects : pyarrow.Table, default=empty
         One row per rejected source row (``REJECTS_SCHEMA``): table, source file,
         row number (1-based, header not counted), patient id, column, rule, value,
@@ -67,6 +69,7 @@ class Tables:
     residences: pa.Table = field(default_factory=CONTRACT["residences"].empty)
     nominations: pa.Table = field(default_factory=CONTRACT["nominations"].empty)
     enrolments: pa.Table = field(default_factory=CONTRACT["enrolments"].empty)
+    screenings: pa.Table = field(default_factory=CONTRACT["screenings"].empty)
     rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
     counts: pa.Table = field(default_factory=COUNTS_SCHEMA.empty_table)
     absent: tuple[str, ...] = ()
