@@ -85,8 +85,9 @@ def assign_tiers(
     above = share_above(risk)
     known = ~np.isnan(risk)
     if settings.cut_by == "percentile":
-        cm = above < 1 - settings.case_management_cut
-        dm = above < 1 - settings.disease_management_cut
+        # 1 - 0.95 is 0.05000000000000004: compare with the share rounded.
+        cm = above < round(1 - settings.case_management_cut, 9) - 1e-12
+        dm = above < round(1 - settings.disease_management_cut, 9) - 1e-12
     else:
         cm = risk >= settings.case_management_cut
         dm = risk >= settings.disease_management_cut
@@ -94,7 +95,7 @@ def assign_tiers(
     tiers = np.array(TIERS, dtype=object)[tier_index]
     labels = np.array(_band_labels(settings.risk_bands), dtype=object)
     band_index = np.searchsorted(
-        np.asarray(settings.risk_bands), np.nan_to_num(above), side="right"
+        np.asarray(settings.risk_bands) - 1e-12, np.nan_to_num(above), side="right"
     )
     bands = labels[band_index]
     mask = pa.array(~known)
