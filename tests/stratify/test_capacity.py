@@ -30,8 +30,18 @@ def test_the_documented_example_reads_with_defaults_filled():
 def test_capacity_arithmetic_by_hand():
     t = localities_table(
         [
-            {"locality": "A", "case_managers_fte": 2.3, "caseload_per_fte": 50, "reserve_share": 0.1},
-            {"locality": "B", "case_managers_fte": "0.5", "caseload_per_fte": "35", "reserve_share": "0"},
+            {
+                "locality": "A",
+                "case_managers_fte": 2.3,
+                "caseload_per_fte": 50,
+                "reserve_share": 0.1,
+            },
+            {
+                "locality": "B",
+                "case_managers_fte": "0.5",
+                "caseload_per_fte": "35",
+                "reserve_share": "0",
+            },
         ]
     )
     assert t.select(["capacity", "reserve", "listable"]).to_pylist() == [
@@ -53,16 +63,34 @@ def test_settings_give_the_defaults():
 @pytest.mark.parametrize(
     ("body", "match"),
     [
-        ("A,2,10,0.1\n", r"localities.csv: row 1, column caseload_per_fte: must be between 20 and 100 .* Got '10'"),
+        (
+            "A,2,10,0.1\n",
+            r"localities.csv: row 1, column caseload_per_fte: must be between 20 and 100 .* Got '10'",
+        ),
         ("A,2,101,0.1\n", r"row 1, column caseload_per_fte: .* Got '101'"),
-        ("A,2,50,0.1\nB,2,50,0.6\n", r"localities.csv: row 2, column reserve_share: .* Got '0.6'"),
+        (
+            "A,2,50,0.1\nB,2,50,0.6\n",
+            r"localities.csv: row 2, column reserve_share: .* Got '0.6'",
+        ),
         ("A,2,50,-0.1\n", r"row 1, column reserve_share: .* Got '-0.1'"),
         ("A,two,50,0.1\n", r"row 1, column case_managers_fte: not a number. Got 'two'"),
-        ("A,-1,50,0.1\n", r"row 1, column case_managers_fte: must be a number >= 0. Got '-1'"),
-        ("A,2,50.5,0.1\n", r"row 1, column caseload_per_fte: must be a whole number. Got '50.5'"),
-        ("A,2,50,0.1\nA,1,50,0.1\n", r"row 2, column locality: 'A' is listed twice \(rows 1 and 2\)"),
+        (
+            "A,-1,50,0.1\n",
+            r"row 1, column case_managers_fte: must be a number >= 0. Got '-1'",
+        ),
+        (
+            "A,2,50.5,0.1\n",
+            r"row 1, column caseload_per_fte: must be a whole number. Got '50.5'",
+        ),
+        (
+            "A,2,50,0.1\nA,1,50,0.1\n",
+            r"row 2, column locality: 'A' is listed twice \(rows 1 and 2\)",
+        ),
         (",2,50,0.1\n", r"row 1, column locality: empty"),
-        ("A,2,50,0.1\n\nB,1,50,x\n", r"row 3, column reserve_share: not a number. Got 'x'"),
+        (
+            "A,2,50,0.1\n\nB,1,50,x\n",
+            r"row 3, column reserve_share: not a number. Got 'x'",
+        ),
     ],
 )
 def test_bad_values_name_file_row_column_and_value(tmp_path, body, match):
@@ -72,7 +100,9 @@ def test_bad_values_name_file_row_column_and_value(tmp_path, body, match):
 
 def test_missing_column_and_empty_file_are_schema_errors(tmp_path):
     with pytest.raises(SchemaError, match="no case_managers_fte column"):
-        read_localities(_write(tmp_path, "A,50\n", header="locality,caseload_per_fte\n"))
+        read_localities(
+            _write(tmp_path, "A,50\n", header="locality,caseload_per_fte\n")
+        )
     with pytest.raises(SchemaError, match="has no rows"):
         read_localities(_write(tmp_path, ""))
     (tmp_path / "empty.csv").write_text("")
@@ -81,5 +111,7 @@ def test_missing_column_and_empty_file_are_schema_errors(tmp_path):
 
 
 def test_optional_columns_may_be_left_out_and_headers_ignore_case(tmp_path):
-    t = read_localities(_write(tmp_path, "A,2\n", header=" Locality ,CASE_MANAGERS_FTE\n"))
+    t = read_localities(
+        _write(tmp_path, "A,2\n", header=" Locality ,CASE_MANAGERS_FTE\n")
+    )
     assert t.to_pylist()[0]["capacity"] == 100

@@ -28,12 +28,22 @@ def test_declined_and_unsuitable_pause_accepted_does_not():
 
 def test_pause_lasts_relist_after_days():
     s = [
-        {"patient_id": "a", "date": AS_OF - dt.timedelta(days=179), "outcome": "declined"},
-        {"patient_id": "b", "date": AS_OF - dt.timedelta(days=180), "outcome": "declined"},
+        {
+            "patient_id": "a",
+            "date": AS_OF - dt.timedelta(days=179),
+            "outcome": "declined",
+        },
+        {
+            "patient_id": "b",
+            "date": AS_OF - dt.timedelta(days=180),
+            "outcome": "declined",
+        },
     ]
     assert _paused(screenings=s) == ["a"]
     t = tables(patients=PATIENTS, screenings=s)
-    longer = screening_pauses(t, as_of=AS_OF, settings=StratifySettings(relist_after_days=365))
+    longer = screening_pauses(
+        t, as_of=AS_OF, settings=StratifySettings(relist_after_days=365)
+    )
     assert longer["patient_id"].to_pylist() == ["a", "b"]
 
 
@@ -42,7 +52,11 @@ def test_only_the_latest_screening_counts_and_future_ones_are_unseen():
         {"patient_id": "a", "date": D(2023, 3, 1), "outcome": "declined"},
         {"patient_id": "a", "date": D(2023, 4, 1), "outcome": "accepted"},
         {"patient_id": "b", "date": D(2023, 4, 1), "outcome": "accepted"},
-        {"patient_id": "b", "date": AS_OF, "outcome": "declined"},  # on as_of: not yet known
+        {
+            "patient_id": "b",
+            "date": AS_OF,
+            "outcome": "declined",
+        },  # on as_of: not yet known
     ]
     assert _paused(screenings=s) == []
 
@@ -50,8 +64,18 @@ def test_only_the_latest_screening_counts_and_future_ones_are_unseen():
 @pytest.mark.parametrize(
     ("table", "row"),
     [
-        ("admissions", {"admission_date": D(2023, 5, 10), "discharge_date": D(2023, 5, 12), "emergency": False}),
-        ("residences", {"start_date": D(2023, 5, 10), "residence_type": "nursing_home"}),
+        (
+            "admissions",
+            {
+                "admission_date": D(2023, 5, 10),
+                "discharge_date": D(2023, 5, 12),
+                "emergency": False,
+            },
+        ),
+        (
+            "residences",
+            {"start_date": D(2023, 5, 10), "residence_type": "nursing_home"},
+        ),
         ("nominations", {"date": D(2023, 5, 10), "reason": "carer unwell"}),
     ],
 )
@@ -78,12 +102,29 @@ def test_crossing_five_drugs_after_the_screening_lifts_the_pause():
         {"patient_id": "b", "date": D(2023, 5, 1), "outcome": "declined"},
     ]
     rx = [
-        {"patient_id": "a", "issue_date": D(2023, 4, 1), "drug_code": f"d{i}", "drug_code_system": "bnf"}
+        {
+            "patient_id": "a",
+            "issue_date": D(2023, 4, 1),
+            "drug_code": f"d{i}",
+            "drug_code_system": "bnf",
+        }
         for i in range(4)
-    ] + [{"patient_id": "a", "issue_date": D(2023, 5, 20), "drug_code": "d9", "drug_code_system": "bnf"}]
+    ] + [
+        {
+            "patient_id": "a",
+            "issue_date": D(2023, 5, 20),
+            "drug_code": "d9",
+            "drug_code_system": "bnf",
+        }
+    ]
     # b already had five before the screening: no crossing
     rx += [
-        {"patient_id": "b", "issue_date": D(2023, 4, 1), "drug_code": f"d{i}", "drug_code_system": "bnf"}
+        {
+            "patient_id": "b",
+            "issue_date": D(2023, 4, 1),
+            "drug_code": f"d{i}",
+            "drug_code_system": "bnf",
+        }
         for i in range(5)
     ]
     assert _paused(screenings=s, prescriptions=rx) == ["b"]
@@ -91,10 +132,25 @@ def test_crossing_five_drugs_after_the_screening_lifts_the_pause():
 
 def test_open_enrolments_use_the_as_of_convention():
     e = [
-        {"patient_id": "a", "enrol_date": D(2023, 1, 1), "end_date": None, "locality": "X"},
-        {"patient_id": "b", "enrol_date": D(2023, 1, 1), "end_date": AS_OF, "locality": "X"},
+        {
+            "patient_id": "a",
+            "enrol_date": D(2023, 1, 1),
+            "end_date": None,
+            "locality": "X",
+        },
+        {
+            "patient_id": "b",
+            "enrol_date": D(2023, 1, 1),
+            "end_date": AS_OF,
+            "locality": "X",
+        },
         {"patient_id": "c", "enrol_date": AS_OF, "end_date": None, "locality": "X"},
-        {"patient_id": "d", "enrol_date": D(2023, 1, 1), "end_date": D(2023, 5, 31), "locality": "X"},
+        {
+            "patient_id": "d",
+            "enrol_date": D(2023, 1, 1),
+            "end_date": D(2023, 5, 31),
+            "locality": "X",
+        },
     ]
     t = tables(patients=PATIENTS, enrolments=e)
     assert open_enrolments(t, as_of=AS_OF)["patient_id"].to_pylist() == ["a", "b"]
@@ -115,7 +171,9 @@ def test_screenings_are_validated_with_rejects_like_every_table(tmp_path):
     )
     with pytest.warns(DataQualityWarning):
         t = load_tables(write_folder(tmp_path / "d", files))
-    assert t.screenings.to_pylist() == [{"patient_id": "p1", "date": D(2021, 9, 1), "outcome": "declined"}]
+    assert t.screenings.to_pylist() == [
+        {"patient_id": "p1", "date": D(2021, 9, 1), "outcome": "declined"}
+    ]
     rejects = t.rejects.filter(pc.equal(t.rejects["table"], "screenings"))
     assert sorted(rejects["rule"].to_pylist()) == ["not_allowed", "unknown_patient"]
     counts = {r["table"]: r for r in t.counts.to_pylist()}["screenings"]

@@ -26,7 +26,10 @@ def test_settings_are_frozen():
         ({"caseload_per_fte": 120}, r"`caseload_per_fte`.*at most 100. Got 120"),
         ({"priority": "age"}, r"`priority`.*Got 'age'"),
         ({"cut_by": "rank"}, r"`cut_by`.*Got 'rank'"),
-        ({"case_management_cut": 0.5, "disease_management_cut": 0.7}, "must not be above"),
+        (
+            {"case_management_cut": 0.5, "disease_management_cut": 0.7},
+            "must not be above",
+        ),
         ({"risk_bands": (0.3, 0.1)}, "increasing"),
         ({"relist_after_days": -1}, r"`relist_after_days`.*Got -1"),
         ({"step_down_runs": 0}, r"`step_down_runs`.*Got 0"),

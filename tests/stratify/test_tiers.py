@@ -8,7 +8,10 @@ from riskstrat.stratify._tiers import share_above
 
 def _table(risk):
     return pa.table(
-        {"patient_id": [f"p{i:03d}" for i in range(len(risk))], "risk": pa.array(risk, pa.float64())}
+        {
+            "patient_id": [f"p{i:03d}" for i in range(len(risk))],
+            "risk": pa.array(risk, pa.float64()),
+        }
     )
 
 
@@ -30,13 +33,23 @@ def test_ties_at_the_cut_share_a_tier():
 
 
 def test_probability_cuts_read_the_risk_itself():
-    s = StratifySettings(cut_by="probability", case_management_cut=0.5, disease_management_cut=0.2)
+    s = StratifySettings(
+        cut_by="probability", case_management_cut=0.5, disease_management_cut=0.2
+    )
     tiers = assign_tiers(_table([0.5, 0.49, 0.2, 0.19]), settings=s)["tier"].to_pylist()
-    assert tiers == ["case_management", "disease_management", "disease_management", "supported_self_care"]
+    assert tiers == [
+        "case_management",
+        "disease_management",
+        "disease_management",
+        "supported_self_care",
+    ]
 
 
 def test_unscored_people_have_no_tier_and_do_not_count_in_percentiles():
-    t = assign_tiers(_table([0.9, None, 0.1]), settings=StratifySettings(case_management_cut=0.5, disease_management_cut=0.4))
+    t = assign_tiers(
+        _table([0.9, None, 0.1]),
+        settings=StratifySettings(case_management_cut=0.5, disease_management_cut=0.4),
+    )
     assert t["tier"].to_pylist() == ["case_management", None, "disease_management"]
     assert t["share_above"].to_pylist() == [0.0, None, 0.5]
     assert t["risk_band"].to_pylist()[1] is None
@@ -57,4 +70,8 @@ def test_missing_risk_column_is_a_clear_error():
 
 
 def test_share_above_counts_strictly_higher():
-    assert share_above(np.array([3.0, 1.0, 3.0, np.nan])).tolist()[:3] == [0.0, 2 / 3, 0.0]
+    assert share_above(np.array([3.0, 1.0, 3.0, np.nan])).tolist()[:3] == [
+        0.0,
+        2 / 3,
+        0.0,
+    ]

@@ -364,7 +364,8 @@ def caseloads(
     no_loc = np.array([loc is None for loc in locality], dtype=bool)
     exclude(no_loc, "no_locality", "no locality recorded")
     exclude(
-        ~no_loc & np.array([loc not in known_localities for loc in locality]),
+        ~no_loc
+        & np.array([loc not in known_localities for loc in locality], dtype=bool),
         "locality_not_in_file",
         "locality not in the localities file",
     )
