@@ -106,7 +106,7 @@ def test_missing_column_and_empty_file_are_schema_errors(tmp_path):
     with pytest.raises(SchemaError, match="has no rows"):
         read_localities(_write(tmp_path, ""))
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(SchemaError, match="empty.csv: the localities file is empty"):
+    with pytest.raises(SchemaError, match=r"empty\.csv: the localities file is empty"):
         read_localities(tmp_path / "empty.csv")
 
 

@@ -2,9 +2,11 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from _support.lists import features, scores, tables
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
+from _support.lists import features, scores, tables
 from riskstrat.stratify import StratifySettings, caseloads
 
 D = dt.date

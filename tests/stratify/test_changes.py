@@ -1,8 +1,8 @@
 import datetime as dt
 
 import pyarrow as pa
-from _support.lists import tables
 
+from _support.lists import tables
 from riskstrat.stratify import CHANGES_SCHEMA, EXCLUDED_SCHEMA, TIERS_SCHEMA
 from riskstrat.stratify._changes import list_changes
 

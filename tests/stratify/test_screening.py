@@ -2,9 +2,9 @@ import datetime as dt
 
 import pyarrow.compute as pc
 import pytest
+
 from _support.canonical import VALID, write_folder
 from _support.lists import tables
-
 from riskstrat.stratify import StratifySettings, open_enrolments, screening_pauses
 
 D = dt.date
