@@ -16,6 +16,7 @@ from riskstrat.stratify._capacity import (
     localities_table,
     read_localities,
 )
+from riskstrat.stratify._cascade import CASCADE_SCHEMA, rule_cascade
 from riskstrat.stratify._caseloads import (
     CAPACITY_SCHEMA,
     EXCLUDED_SCHEMA,
@@ -26,13 +27,25 @@ from riskstrat.stratify._caseloads import (
     caseloads,
 )
 from riskstrat.stratify._changes import CHANGES_SCHEMA
+from riskstrat.stratify._scope import (
+    AREAS_SCHEMA,
+    COSTS_SCHEMA,
+    Scope,
+    pay_bands,
+    round_half_up,
+    scope,
+    table_one,
+)
 from riskstrat.stratify._screening import open_enrolments, screening_pauses
 from riskstrat.stratify._settings import TIERS, StratifySettings
 from riskstrat.stratify._tiers import assign_tiers
 
 __all__ = [
+    "AREAS_SCHEMA",
     "CAPACITY_SCHEMA",
+    "CASCADE_SCHEMA",
     "CHANGES_SCHEMA",
+    "COSTS_SCHEMA",
     "EXCLUDED_SCHEMA",
     "LIST_SCHEMA",
     "LOCALITIES_SCHEMA",
@@ -40,11 +53,17 @@ __all__ = [
     "TIERS",
     "TIERS_SCHEMA",
     "Caseloads",
+    "Scope",
     "StratifySettings",
     "assign_tiers",
     "caseloads",
     "localities_table",
     "open_enrolments",
+    "pay_bands",
     "read_localities",
+    "round_half_up",
+    "rule_cascade",
+    "scope",
     "screening_pauses",
+    "table_one",
 ]

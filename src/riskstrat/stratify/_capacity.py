@@ -17,7 +17,7 @@ from riskstrat.stratify._settings import (
     StratifySettings,
 )
 
-__all__ = ["LOCALITIES_SCHEMA", "localities_table", "read_localities"]
+__all__ = ["LOCALITIES_SCHEMA", "as_localities", "localities_table", "read_localities"]
 
 #: A validated localities table (``caseload_per_fte``/``reserve_share`` filled).
 LOCALITIES_SCHEMA = pa.schema(
@@ -217,3 +217,17 @@ def read_localities(
     return localities_table(
         rows, settings=settings, source=file.name, row_numbers=numbers
     )
+
+
+def as_localities(
+    localities: pa.Table | str | os.PathLike[str] | Sequence[dict[str, object]],
+    settings: StratifySettings,
+) -> pa.Table:
+    """A validated localities table from a table, a CSV path or a list of dicts."""
+    if isinstance(localities, pa.Table):
+        if localities.schema.equals(LOCALITIES_SCHEMA):
+            return localities
+        return localities_table(localities.to_pylist(), settings=settings)
+    if isinstance(localities, str | os.PathLike):
+        return read_localities(localities, settings=settings)
+    return localities_table(list(localities), settings=settings)

@@ -12,11 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from riskstrat.stratify._capacity import (
-    LOCALITIES_SCHEMA,
-    localities_table,
-    read_localities,
-)
+from riskstrat.stratify._capacity import LOCALITIES_SCHEMA, as_localities
 from riskstrat.stratify._changes import list_changes
 from riskstrat.stratify._screening import open_enrolments, screening_pauses
 from riskstrat.stratify._settings import StratifySettings
@@ -190,19 +186,6 @@ def _one_date(table: pa.Table, what: str, as_of: dt.date) -> pa.Table:
     return rows
 
 
-def _localities(
-    localities: pa.Table | str | os.PathLike[str] | Sequence[dict[str, object]],
-    settings: StratifySettings,
-) -> pa.Table:
-    if isinstance(localities, pa.Table):
-        if localities.schema.equals(LOCALITIES_SCHEMA):
-            return localities
-        return localities_table(localities.to_pylist(), settings=settings)
-    if isinstance(localities, str | os.PathLike):
-        return read_localities(localities, settings=settings)
-    return localities_table(list(localities), settings=settings)
-
-
 def _column(table: pa.Table, name: str, dtype: pa.DataType) -> pa.Array:
     if name in table.column_names:
         return pc.cast(table[name], dtype).combine_chunks()
@@ -292,7 +275,7 @@ def caseloads(
         _require(scores, "scores", ["expected_bed_days"])
     scores = _one_date(scores, "scores", as_of)
     features = _one_date(features, "features", as_of)
-    places = _localities(localities, settings)
+    places = as_localities(localities, settings)
 
     fcols = {
         c: _column(features, c, dtype)
