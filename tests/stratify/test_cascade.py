@@ -57,7 +57,7 @@ def test_an_uncomputable_rule_is_counted_as_unknown_not_as_false():
             {"patient_id": "b", "rule_polypharmacy": True},
         ],
     )
-    poly = [r for r in rule_cascade(f).to_pylist() if r["rule"] == "rule_polypharmacy"][
-        0
-    ]
+    poly = next(
+        r for r in rule_cascade(f).to_pylist() if r["rule"] == "rule_polypharmacy"
+    )
     assert (poly["meets"], poly["unknown"]) == (1, 1)
