@@ -70,6 +70,12 @@ ORDER BY patient_id, event_date, trigger
 """
 
 
+def _table(tables: object | None, name: str) -> pa.Table:
+    if tables is None:
+        return CONTRACT[name].empty()
+    return tables[name]  # type: ignore[index]
+
+
 def trigger_events(tables: object, *, since: dt.date, as_of: dt.date) -> pa.Table:
     """Trigger events dated in ``[since, as_of)``, from the canonical tables.
 
@@ -110,10 +116,6 @@ def trigger_events(tables: object, *, since: dt.date, as_of: dt.date) -> pa.Tabl
     """
     with duckdb.connect() as con:
         for name in ("admissions", "residences", "nominations"):
-            if tables is None:
-                table = CONTRACT[name].empty()
-            else:
-                table = tables[name]  # type: ignore[index]
-            con.register(name, table)
+            con.register(name, _table(tables, name))
         out = con.sql(_SQL, params={"since": since, "as_of": as_of}).to_arrow_table()
     return out.cast(EVENTS_SCHEMA)
