@@ -369,7 +369,7 @@ def diff_runs(
                 now_["tier"],
             )
         known = was["risk"] is not None and now_["risk"] is not None
-        if known and now_["risk"] - was["risk"] > settings.risk_rise:
+        if known and now_["risk"] - was["risk"] > settings.risk_rise + 1e-12:
             add(
                 pid,
                 "risk_rise",
