@@ -35,7 +35,7 @@ WITH adm AS (
 ),
 counted AS (
     -- admissions of any kind in the 12 months up to and including this one
-    SELECT a.patient_id, a.admission_date, a.discharge_date, a.emergency,
+    SELECT a.patient_id, a.seq, a.admission_date, a.discharge_date, a.emergency,
            count(*) AS n12
     FROM adm a JOIN adm b
       ON b.patient_id = a.patient_id
