@@ -206,6 +206,29 @@ def diff_runs(
     Step-down: an enrolled person below the case-management tier for
     ``settings.step_down_runs`` consecutive runs gets one suggestion to review
     their level of intervention.
+
+    Examples
+    --------
+    >>> from riskstrat.sources import CONTRACT, Tables
+    >>> d0, d1 = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
+    >>> def snap(day, tier):
+    ...     return RunSnapshot(as_of=day, scores=pa.table(
+    ...         {"patient_id": ["a"], "risk": [0.3], "tier": [tier]}))
+    >>> adm = pa.Table.from_pylist([{"patient_id": "a", "emergency": True,
+    ...     "admission_date": dt.date(2024, 1, 20), "discharge_date": None}],
+    ...     schema=CONTRACT["admissions"].arrow_schema())
+    >>> t = Tables(patients=CONTRACT["patients"].empty(), admissions=adm)
+    >>> r = diff_runs(snap(d0, "disease_management"), snap(d1, "case_management"),
+    ...               tables=t)
+    >>> r.alerts.select(["trigger", "action"]).to_pylist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'trigger': 'emergency_admission', 'action': 'assess before discharge'},
+     {'trigger': 'tier_up', 'action': 'review'}]
+    >>> diff_runs(snap(d0, "case_management"), snap(d1, "case_management"),
+    ...           tables=t, raised=r.keys).alerts.num_rows
+    0
+    >>> diff_runs(None, snap(d1, "case_management"), tables=t).notice
+    'no previous run: nothing to compare with, so no alerts were raised'
     """
     settings = StratifySettings() if settings is None else settings
     now = _tiered(current, settings)
