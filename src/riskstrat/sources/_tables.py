@@ -36,7 +36,7 @@ COUNTS_SCHEMA = pa.schema(
 
 @dataclass(frozen=True, kw_only=True)
 class Tables:
-    """The six canonical tables, validated, as Arrow tables.
+    """The canonical tables, validated, as Arrow tables.
 
     Every attribute named after a canonical table is a :class:`pyarrow.Table` with
     exactly the schema of ``CONTRACT[name].arrow_schema()`` (dates are ``date32``).
@@ -99,7 +99,7 @@ class Tables:
         return getattr(self, name)
 
     def items(self) -> Iterator[tuple[str, pa.Table]]:
-        """Iterate over ``(name, table)`` for the six canonical tables."""
+        """Iterate over ``(name, table)`` for the canonical tables."""
         for name in TABLE_NAMES:
             yield name, getattr(self, name)
 
