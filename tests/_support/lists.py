@@ -47,7 +47,7 @@ def features(as_of: dt.date, rows: list[dict]) -> pa.Table:
     )
     out = []
     for r in rows:
-        row = {"age": 80, "locality": "X", **{k: False for k in rules}, **r}
+        row = {"age": 80, "locality": "X", **dict.fromkeys(rules, False), **r}
         met = [i + 1 for i, k in enumerate(rules) if row[k]]
         row.setdefault("essex_priority", min(met) if met else None)
         row.setdefault("essex_eligible", bool(met))
@@ -80,3 +80,19 @@ def scores(as_of: dt.date, risk: dict[str, float | None], **extra: dict) -> pa.T
     for name, values in extra.items():
         cols[name] = pa.array([values.get(i) for i in ids], pa.float64())
     return pa.table(cols)
+
+
+def score_with(model, features_table: pa.Table) -> pa.Table:
+    """A score table from a fitted model (until `riskstrat.model.score` lands)."""
+    frame = features_table.to_pandas()
+    X = frame.drop(columns=["patient_id", "as_of"])
+    risk = model.predict_proba(X)[:, 1]
+    return pa.table(
+        {
+            "patient_id": features_table["patient_id"],
+            "as_of": features_table["as_of"],
+            "risk": pa.array(risk, pa.float64()),
+            "model_name": pa.array(["test"] * features_table.num_rows),
+            "model_version": pa.array(["1"] * features_table.num_rows),
+        }
+    ).sort_by("patient_id")
