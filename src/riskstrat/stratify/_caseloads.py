@@ -294,6 +294,16 @@ def caseloads(
         + (["expected_bed_days"] if "expected_bed_days" in scores.column_names else [])
     )
     people = people.join(score_cols, ["patient_id", "as_of"], join_type="left outer")
+    unmatched = pc.sum(
+        pc.invert(pc.is_in(scores["patient_id"], value_set=features["patient_id"]))
+    ).as_py()
+    if unmatched:
+        logger.info(
+            "stratify: %d scored people are not in the feature table of %s (not "
+            "alive and registered): not listed",
+            unmatched,
+            as_of,
+        )
     enrolled = open_enrolments(tables, as_of=as_of)
     people = people.join(
         enrolled.select(["patient_id", "enrol_date"]),
