@@ -466,3 +466,23 @@ def test_caseloads_fit_capacity_keep_reserve_and_continuity_and_lose_nobody(data
         if new and s.priority == "risk" and not s.nominations_first:
             assert min(new) >= max(waiting["risk"].to_pylist())
         assert waiting["position"].to_pylist() == list(range(1, waiting.num_rows + 1))
+
+
+def test_rules_priority_is_read_from_the_rule_columns_themselves():
+    risk = {"poly": 0.9, "frail": 0.1}
+    feats = features(
+        AS_OF,
+        [
+            {"patient_id": "poly", "rule_polypharmacy": True},
+            {"patient_id": "frail", "rule_frail_admission": True},
+        ],
+    )
+    feats = feats.drop_columns(["essex_priority", "essex_eligible"])
+    s = StratifySettings(
+        priority="rules", case_management_cut=0.0, disease_management_cut=0.0
+    )
+    c = caseloads(
+        scores(AS_OF, risk), feats, as_of=AS_OF, localities=_loc(20), settings=s
+    )
+    assert _ids(c.caseload) == ["frail", "poly"]
+    assert c.caseload["essex_priority"].to_pylist() == [1, 4]

@@ -211,8 +211,10 @@ def caseloads(
         scored) and, for ``priority="expected_bed_days"``, ``expected_bed_days``.
     features : pyarrow.Table
         The feature table of ``as_of`` (``patient_id``, ``as_of``, ``age``,
-        ``locality`` and the seed-rule columns ``rule_*``, ``essex_priority``
-        when present): its rows are the people alive and registered on ``as_of``.
+        ``locality`` and the seed-rule columns ``rule_*`` when present; a missing
+        or null rule is not met): its rows are the people alive and registered
+        on ``as_of``. ``essex_priority`` in the lists is recomputed from the
+        rule columns (1 = frail admission ... 5 = nomination; null = none).
     as_of : datetime.date
         Run date; both tables are joined on ``(patient_id, as_of)``.
     localities : pyarrow.Table, path or list of dict
@@ -284,7 +286,6 @@ def caseloads(
             ("as_of", pa.date32()),
             ("age", pa.int64()),
             ("locality", pa.string()),
-            ("essex_priority", pa.int64()),
         ]
     }
     fcols.update({r: _column(features, r, pa.bool_()) for r in RULE_NAMES})
@@ -328,10 +329,13 @@ def caseloads(
     rule = {
         r: np.asarray(pc.fill_null(tiered[r], False), dtype=bool) for r in RULE_NAMES
     }
+    # The seed's priority (1 = frail admission ... 5 = nomination), from the rule
+    # columns themselves so that it always agrees with `rules_met`; 99 = none met.
     any_rule = np.zeros(n, dtype=bool)
-    for r in RULE_NAMES:
+    essex = np.full(n, 99, dtype=np.int64)
+    for step, r in reversed(list(enumerate(RULE_NAMES, start=1))):
         any_rule |= rule[r]
-    essex = np.asarray(pc.fill_null(tiered["essex_priority"], 99), dtype=np.int64)
+        essex[rule[r]] = step
     if "expected_bed_days" in tiered.column_names:
         bed = np.asarray(
             pc.fill_null(pc.cast(tiered["expected_bed_days"], pa.float64()), np.nan),
@@ -444,7 +448,11 @@ def caseloads(
             "risk": pc.cast(sub["risk"], pa.float64()),
             "risk_band": sub["risk_band"],
             "expected_bed_days": _column(sub, "expected_bed_days", pa.float64()),
-            "essex_priority": sub["essex_priority"],
+            "essex_priority": pa.array(
+                np.where(essex[idx] == 99, 0, essex[idx]),
+                pa.int64(),
+                mask=essex[idx] == 99,
+            ),
             "rules_met": pa.array([rules_met[i] for i in idx], pa.list_(pa.string())),
             "enrol_date": sub["enrol_date"],
             "reasons": pa.nulls(idx.size, pa.list_(pa.string())),
