@@ -42,6 +42,7 @@ def _snap(as_of, risk=None, tier=None, feats=None, runs=None):
                 ),
                 "residence_type": feats.get(p, {}).get("residence_type", "private"),
                 "admissions_12m": 0,
+                "em_admissions_12m": feats.get(p, {}).get("em_admissions_12m", 0),
             }
             for p in ids
         ],
@@ -53,6 +54,7 @@ def _snap(as_of, risk=None, tier=None, feats=None, runs=None):
                 ("rule_frail_admission", pa.bool_()),
                 ("residence_type", pa.string()),
                 ("admissions_12m", pa.int64()),
+                ("em_admissions_12m", pa.int64()),
             ]
         ),
     )
@@ -95,12 +97,16 @@ def test_an_emergency_admission_still_in_hospital_says_assess_before_discharge()
     t = _t(
         admissions=[_adm("a", D(2024, 1, 20)), _adm("b", D(2024, 1, 5), D(2024, 1, 9))]
     )
-    r = diff_runs(_snap(T0), _snap(T1), tables=t)
+    now = _snap(
+        T1, feats={"a": {"em_admissions_12m": 1}, "b": {"em_admissions_12m": 1}}
+    )
+    r = diff_runs(_snap(T0), now, tables=t)
     rows = {
         x["patient_id"]: x
         for x in r.alerts.to_pylist()
         if x["trigger"] == "emergency_admission"
     }
+    assert (rows["a"]["before"], rows["a"]["after"]) == ("0", "1")
     assert rows["a"]["action"] == "assess before discharge"
     assert "still in hospital" in rows["a"]["reason"]
     assert rows["b"]["action"] == "review after discharge"

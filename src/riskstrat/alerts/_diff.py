@@ -252,6 +252,7 @@ def diff_runs(
         )
     before = _rows(_tiered(previous, settings), ["risk", "tier"])
     feat_cols = [
+        "em_admissions_12m",
         "drugs_90d",
         "rule_frail_admission",
         "residence_type",
@@ -303,22 +304,18 @@ def diff_runs(
         if trigger == "any_admission":
             admitted[pid] = max(day, admitted.get(pid, day))
         elif trigger == "emergency_admission":
-            if e["still_in_hospital"]:
-                add(
-                    pid,
-                    trigger,
-                    day,
-                    f"emergency admission on {day}, still in hospital",
-                    "assess before discharge",
-                )
-            else:
-                add(
-                    pid,
-                    trigger,
-                    day,
-                    f"emergency admission on {day}",
-                    "review after discharge",
-                )
+            # before/after: emergency admissions in 12 months at the two runs
+            still = bool(e["still_in_hospital"])
+            add(
+                pid,
+                trigger,
+                day,
+                f"emergency admission on {day}"
+                + (", still in hospital" if still else ""),
+                "assess before discharge" if still else "review after discharge",
+                f_before.get(pid, {}).get("em_admissions_12m"),
+                f_now.get(pid, {}).get("em_admissions_12m"),
+            )
         elif trigger in ("second_admission_12m", "third_admission_12m"):
             n = e["count_12m"]
             word = "second" if n == 2 else "third"
