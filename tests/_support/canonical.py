@@ -31,6 +31,9 @@ p1,2021-07-01,complex needs
 ENROLMENTS = """patient_id,enrol_date,end_date,locality
 p1,2021-08-01,,Mid Essex
 """
+SCREENINGS = """patient_id,date,outcome
+p1,2021-07-20,Accepted
+"""
 VALID = {
     "patients": PATIENTS,
     "admissions": ADMISSIONS,
@@ -38,6 +41,7 @@ VALID = {
     "residences": RESIDENCES,
     "nominations": NOMINATIONS,
     "enrolments": ENROLMENTS,
+    "screenings": SCREENINGS,
 }
 
 

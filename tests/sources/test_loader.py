@@ -289,7 +289,13 @@ def test_bom_crlf_header_case_and_extra_columns_are_accepted(tmp_path):
     assert t.patients.to_pylist()[0]["birth_date"] == dt.date(1940, 5, 1)
     assert t.admissions["emergency"].to_pylist() == [True]
     assert "favourite_colour" not in t.patients.column_names
-    assert set(t.absent) == {"prescriptions", "residences", "nominations", "enrolments"}
+    assert set(t.absent) == {
+        "prescriptions",
+        "residences",
+        "nominations",
+        "enrolments",
+        "screenings",
+    }
 
 
 def test_year_of_birth_gives_mid_year_birth_date(tmp_path):

@@ -308,7 +308,7 @@ def test_report_notes_and_schema(omop):
     assert isinstance(omop, SourceTables)
     for name, table in omop.items():
         assert table.schema.equals(CONTRACT[name].arrow_schema())
-    assert omop.absent == ("nominations", "enrolments")
+    assert omop.absent == ("nominations", "enrolments", "screenings")
     assert "CDM version: v5.4" in omop.mapping.notes
     assert "nominations" in omop.mapping.not_computable
     summary = omop.mapping.summary()
@@ -397,7 +397,13 @@ def test_missing_optional_tables_are_absent_and_reported(tmp_path):
         )
     )
     _reconciles(t)
-    assert set(t.absent) == {"prescriptions", "residences", "nominations", "enrolments"}
+    assert set(t.absent) == {
+        "prescriptions",
+        "residences",
+        "nominations",
+        "enrolments",
+        "screenings",
+    }
     assert t.patients["death_date"].null_count == t.patients.num_rows
     assert [r["source_table"] for r in t.mapping.tables.to_pylist()] == [
         "person",

@@ -239,7 +239,7 @@ def test_counts_reconcile_and_schema(folder):
         assert row["read"] == row["mapped"] + row["unmapped"]
     for name, table in t.items():
         assert table.schema.equals(CONTRACT[name].arrow_schema())
-    assert set(t.absent) == {"residences", "nominations", "enrolments"}
+    assert set(t.absent) == {"residences", "nominations", "enrolments", "screenings"}
     assert {"residence", "nominations", "deprivation", "practice"} <= set(
         t.mapping.not_computable
     )

@@ -1,7 +1,8 @@
 """Sources: the canonical tables of the data contract, validated once, at the edge.
 
-A source adapter's only job is to produce the six canonical tables (``patients``,
-``admissions``, ``prescriptions``, ``residences``, ``nominations``, ``enrolments``).
+A source adapter's only job is to produce the canonical tables (``patients``,
+``admissions``, ``prescriptions``, ``residences``, ``nominations``, ``enrolments``,
+``screenings``).
 The contract is declared once, as data, in :data:`CONTRACT`. :func:`load_tables`
 reads a folder of canonical CSV or Parquet files, sends rows that break the
 contract to ``rejects`` (with file, row, column, rule and value) and returns a
@@ -29,6 +30,7 @@ from riskstrat.sources._schema import (
     DRUG_CODE_SYSTEMS,
     REJECTS_SCHEMA,
     RESIDENCE_TYPES,
+    SCREENING_OUTCOMES,
     SEXES,
     Column,
     TableSchema,
@@ -45,6 +47,7 @@ __all__ = [
     "REJECTS_SCHEMA",
     "RESIDENCE_TYPES",
     "RULES",
+    "SCREENING_OUTCOMES",
     "SEXES",
     "SOURCES",
     "TABLE_NAMES",

@@ -1,4 +1,4 @@
-"""The data contract: the six canonical tables, declared once, as data.
+"""The data contract: the canonical tables, declared once, as data.
 
 Every source adapter produces these tables; :func:`riskstrat.sources.load_tables`
 validates against them at the edge and everything downstream trusts them.
@@ -21,6 +21,7 @@ __all__ = [
     "EARLIEST_DATE",
     "REJECTS_SCHEMA",
     "RESIDENCE_TYPES",
+    "SCREENING_OUTCOMES",
     "SEXES",
     "Column",
     "TableSchema",
@@ -30,6 +31,7 @@ DType = Literal["string", "date", "bool", "int", "time", "list<string>"]
 
 SEXES = ("female", "male", "other", "unknown")
 RESIDENCE_TYPES = ("private", "residential_home", "nursing_home")
+SCREENING_OUTCOMES = ("accepted", "declined", "unsuitable")
 DRUG_CODE_SYSTEMS = ("bnf", "dmd", "atc", "rxnorm")
 
 #: Dates before this are treated as impossible (rule ``impossible_date``).
@@ -384,6 +386,30 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                     description="Date discharged from case management (null = open).",
                 ),
                 Column(name="locality", dtype="string", description="Locality."),
+            ),
+        ),
+        "screenings": TableSchema(
+            name="screenings",
+            required=False,
+            event_date="date",
+            description="Case managers' screening decisions on listed people.",
+            columns=(
+                _PID,
+                Column(
+                    name="date",
+                    dtype="date",
+                    required=True,
+                    nullable=False,
+                    description="Date of the screening decision.",
+                ),
+                Column(
+                    name="outcome",
+                    dtype="string",
+                    required=True,
+                    nullable=False,
+                    allowed=SCREENING_OUTCOMES,
+                    description="accepted, declined or unsuitable.",
+                ),
             ),
         ),
     }

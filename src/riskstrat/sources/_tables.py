@@ -35,7 +35,7 @@ COUNTS_SCHEMA = pa.schema(
 
 @dataclass(frozen=True, kw_only=True)
 class Tables:
-    """The six canonical tables, validated, as Arrow tables.
+    """The canonical tables, validated, as Arrow tables.
 
     Every attribute named after a canonical table is a :class:`pyarrow.Table` with
     exactly the schema of ``CONTRACT[name].arrow_schema()`` (dates are ``date32``).
@@ -46,6 +46,8 @@ class Tables:
     ----------
     patients, admissions, prescriptions, residences, nominations, enrolments : Table
         Accepted rows of each canonical table.
+    screenings : pyarrow.Table, default=empty
+        Accepted rows of the optional screenings table (case managers' decisions).
     rejects : pyarrow.Table, default=empty
         One row per rejected source row (``REJECTS_SCHEMA``): table, source file,
         row number (1-based, header not counted), patient id, column, rule, value,
@@ -66,6 +68,7 @@ class Tables:
     residences: pa.Table = field(default_factory=CONTRACT["residences"].empty)
     nominations: pa.Table = field(default_factory=CONTRACT["nominations"].empty)
     enrolments: pa.Table = field(default_factory=CONTRACT["enrolments"].empty)
+    screenings: pa.Table = field(default_factory=CONTRACT["screenings"].empty)
     rejects: pa.Table = field(default_factory=REJECTS_SCHEMA.empty_table)
     counts: pa.Table = field(default_factory=COUNTS_SCHEMA.empty_table)
     absent: tuple[str, ...] = ()
@@ -109,7 +112,7 @@ class Tables:
         return getattr(self, name)
 
     def items(self) -> Iterator[tuple[str, pa.Table]]:
-        """Iterate over ``(name, table)`` for the six canonical tables."""
+        """Iterate over ``(name, table)`` for the canonical tables."""
         for name in TABLE_NAMES:
             yield name, getattr(self, name)
 

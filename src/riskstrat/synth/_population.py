@@ -293,12 +293,15 @@ def make_population(
     tables = assemble(
         people, events, start=start, days=days, params=params, rng=rngs["assemble"]
     )
+    # Tables the simulation does not produce (screenings) are absent, not empty.
+    absent = tuple(t for t in TABLE_NAMES if t not in tables)
+    rows = [tables[t].num_rows if t in tables else 0 for t in TABLE_NAMES]
     counts = pa.table(
         {
             "table": list(TABLE_NAMES),
             "source_file": [None] * len(TABLE_NAMES),
-            "read": [tables[t].num_rows for t in TABLE_NAMES],
-            "accepted": [tables[t].num_rows for t in TABLE_NAMES],
+            "read": rows,
+            "accepted": rows,
             "rejected": [0] * len(TABLE_NAMES),
         },
         schema=COUNTS_SCHEMA,
@@ -314,5 +317,6 @@ def make_population(
         time.perf_counter() - tic - sim_s,
     )
     return SyntheticPopulation(
-        tables=Tables(**tables, counts=counts, extract_date=end), truth=truth
+        tables=Tables(**tables, counts=counts, absent=absent, extract_date=end),
+        truth=truth,
     )
