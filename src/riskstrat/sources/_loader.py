@@ -87,6 +87,13 @@ _PAIRS = {  # (start, end) columns checked by end_before_start
 }
 
 
+#: Event tables whose exact duplicate rows are rejected (``duplicate``). A spell,
+#: a residence period, a nomination or an enrolment cannot happen twice
+#: identically; the same drug can be issued twice on one day, and the contract
+#: has no quantity to tell two issues from a copied row, so prescriptions keep
+#: them (counted in the log).
+_DEDUPLICATED = ("admissions", "residences", "nominations", "enrolments")
+
 #: Rows of an event table validated at a time.
 _CHUNK_ROWS = 4_000_000
 
@@ -654,6 +661,15 @@ def validate_tables(
         duplicate = (
             _duplicate_rows(raw) if reject_duplicates and name != "patients" else None
         )
+        if duplicate is not None and name not in _DEDUPLICATED:
+            if duplicate.any():
+                logger.info(
+                    "%s: %d rows repeat an earlier row exactly (kept: the same item "
+                    "can be issued twice on a day)",
+                    file_name,
+                    int(duplicate.sum()),
+                )
+            duplicate = None
         parts, rej_parts = [], [_malformed_rejects(name, file_name, malformed)]
         for start in range(0, max(raw.num_rows, 1), max(step, 1)):
             piece = raw.slice(start, step)

@@ -11,7 +11,7 @@ values that were present but unparseable.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,7 +64,7 @@ def read_raw(
     path: Path,
     *,
     dictionary: Sequence[str] = (),
-    columns: Sequence[str] | None = None,
+    columns: Collection[str] | None = None,
     encoding: str = "utf-8",
 ) -> RawRead:
     """Read a CSV (every column as text) or Parquet file with normalised headers.
