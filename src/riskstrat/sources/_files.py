@@ -142,10 +142,11 @@ def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int, bytes]:
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                line += chunk.count(b"\n", 0, max(exc.start, 0))
-                return line, offset + max(exc.start, 0), chunk[: exc.end + 4096]
+                decoder.decode(chunk, final=len(chunk) < (1 << 20))
+            except UnicodeError as exc:
+                start = max(getattr(exc, "start", 0), 0)
+                line += chunk.count(b"\n", 0, start)
+                return line, offset + start, chunk[: start + 4096]
             offset += len(chunk)
             line += chunk.count(b"\n")
     return line, offset, b""
@@ -173,29 +174,31 @@ def read_header(path: Path, *, encoding: str) -> tuple[list[str], str]:
     size = check_readable(path)
     with path.open("rb") as fh:
         head = fh.read(MAX_HEADER_BYTES)
-    codec = codecs.lookup(encoding).name
-    if codec == "utf-8" and (
-        head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]
-    ):
-        raise UnreadableFileError(
-            f"{path.name}: the header is not UTF-8 text; the file "
-            f"{guess_encoding(head)}."
-        )
-    end = head.find(b"\n") if codec == "utf-8" or "8859" in codec else -1
-    if end < 0:
-        end = _line_end(head, encoding)
-    if end < 0:
-        if size > MAX_HEADER_BYTES:
+    whole = len(head) == size
+    if codecs.lookup(encoding).name == "utf-8":
+        end = head.find(b"\n")
+        line = head if end < 0 else head[:end]
+        if line.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in line[:4096]:
             raise UnreadableFileError(
-                f"{path.name}: no end of the header line in the first "
-                f"{MAX_HEADER_BYTES:,} bytes (of {size:,}); this is not a CSV file "
-                "with a header row."
+                f"{path.name}: the header is not UTF-8 text; the file "
+                f"{guess_encoding(head)}."
             )
-        end = len(head)
-    try:
-        text = head[:end].decode("utf-8-sig" if codec == "utf-8" else encoding)
-    except UnicodeDecodeError:
-        raise _encoding_error(path, encoding) from None
+        if end < 0 and not whole:
+            raise _no_header_end(path, size)
+        try:
+            text = line.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise _encoding_error(path, encoding) from None
+    else:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            text = decoder.decode(head, final=whole)
+        except UnicodeError:
+            raise _encoding_error(path, encoding) from None
+        end = text.find("\n")
+        if end < 0 and not whole:
+            raise _no_header_end(path, size)
+        text = text if end < 0 else text[:end]
     if "\x00" in text:
         raise UnreadableFileError(
             f"{path.name}: the header holds NUL characters; this is not a text CSV "
@@ -207,12 +210,12 @@ def read_header(path: Path, *, encoding: str) -> tuple[list[str], str]:
     return [n.replace("\ufeff", "") for n in names], delimiter
 
 
-def _line_end(head: bytes, encoding: str) -> int:
-    """Byte length of the first line of ``head`` in a multi-byte encoding, or -1."""
-    text = head.decode(encoding, errors="replace")
-    if "\n" not in text:
-        return -1
-    return len(text[: text.index("\n")].encode(encoding, errors="replace"))
+def _no_header_end(path: Path, size: int) -> UnreadableFileError:
+    return UnreadableFileError(
+        f"{path.name}: no end of the header line in the first "
+        f"{MAX_HEADER_BYTES:,} bytes (of {size:,}); this is not a CSV file with a "
+        "header row."
+    )
 
 
 def read_csv_rows(
@@ -236,6 +239,7 @@ def read_csv_rows(
         CSV reader cannot parse at all.
     """
     codec = codecs.lookup(encoding).name
+    wide = _wide(codec)
     for threads in (True, False):
         bad: list[tuple[int | None, int, int, str]] = []
 
@@ -245,9 +249,9 @@ def read_csv_rows(
 
         try:
             table = pacsv.read_csv(
-                path,
+                _source(path, codec),
                 read_options=pacsv.ReadOptions(
-                    encoding="utf8" if codec == "utf-8" else encoding,
+                    encoding="utf8" if codec == "utf-8" or wide else encoding,
                     block_size=BLOCK_BYTES,
                     use_threads=threads,
                 ),
@@ -288,6 +292,26 @@ def _field(text: str, at: int | None, delimiter: str) -> str | None:
     fields = next(csv.reader(io.StringIO(text[: 1 << 16]), delimiter=delimiter), [])
     value = fields[at].strip() if at < len(fields) else ""
     return value or None
+
+
+def _wide(codec: str) -> bool:
+    """A multi-byte encoding other than UTF-8 (UTF-16, UTF-32, ...)."""
+    return codec != "utf-8" and len("a".encode(codec)) > 1
+
+
+def _source(path: Path, codec: str) -> Path | pa.BufferReader:
+    """What the CSV reader reads: the file, or its text re-encoded as UTF-8.
+
+    Arrow transcodes single-byte encodings block by block, but splits UTF-16
+    and UTF-32 between blocks; those files are decoded here whole.
+    """
+    if not _wide(codec):
+        return path
+    try:
+        text = path.read_bytes().decode(codec)
+    except UnicodeError:
+        raise _encoding_error(path, codec) from None
+    return pa.BufferReader(text.lstrip("\ufeff").encode("utf-8"))
 
 
 def _csv_error(path: Path, encoding: str, exc: Exception) -> UnreadableFileError:

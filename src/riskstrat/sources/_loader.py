@@ -261,7 +261,12 @@ def _validate_table(
     if extract_date is not None:
         limit = pa.scalar(extract_date, pa.date32())
         for name in date_cols:
-            v.flag(_mask(pc.greater(cols[name], limit)), "after_extract_date", name)
+            if birth_by_year and name == "birth_date":
+                year = pa.scalar(extract_date.year, pa.int64())
+                late = pc.greater(pc.year(cols[name]), year)
+            else:
+                late = pc.greater(cols[name], limit)
+            v.flag(_mask(late), "after_extract_date", name)
     # 8. duplicate_patient_id
     if schema.name == "patients":
         counts = pc.value_counts(cols["patient_id"])
