@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import pathlib
+import tempfile
 import warnings
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from _support.canonical import ADMISSIONS, PATIENTS, VALID, load_quietly, write_folder
 from riskstrat.exceptions import DataQualityWarning, SchemaError, UnreadableFileError
@@ -475,3 +478,185 @@ def test_a_file_in_another_encoding_than_the_one_given(tmp_path):
     folder = _folder(tmp_path)  # UTF-8 files, odd byte counts
     with pytest.raises(UnreadableFileError, match="not valid utf-16"):
         load_tables(folder, encoding="utf-16")
+
+
+# -- the command line -------------------------------------------------------------
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from riskstrat.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_hook_probe_ragged_patients_and_a_non_utf8_admissions_file(tmp_path):
+    folder = write_folder(
+        tmp_path / "probe",
+        {
+            "patients": "patient_id,birth_date,sex\np1,1940-01-01,f\np2,1950-01-01\n"
+            "p3,1960-01-01,m\n",
+            "admissions": b"patient_id,admission_date,emergency\np1,2021-01-01,"
+            b"tr\xe9s\n",
+        },
+    )
+    r = _cli("validate", folder, "--rejects", tmp_path / "rejects.csv")
+    assert r.exit_code == 2, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "Traceback" not in r.output
+    assert "admissions.csv" in r.output and "--encoding latin-1" in r.output
+    _no_patient_data(r.output)
+    r = _cli(
+        "validate", folder, "--rejects", tmp_path / "r.csv", "--encoding", "latin-1"
+    )
+    assert r.exit_code == 0, r.output
+    assert "malformed_row" in r.output
+
+
+def test_rejects_found_is_1_and_could_not_run_is_2(tmp_path):
+    admissions = MINIMAL_ADMISSIONS + "p1,2021-13-01,true\n"
+    folder = _folder(tmp_path, admissions=admissions)
+    rej = tmp_path / "rejects.csv"
+    assert _cli("validate", folder, "--rejects", rej).exit_code == 0
+    assert (
+        _cli("validate", folder, "--rejects", rej, "--fail-on-rejects").exit_code == 1
+    )
+    (folder / "admissions.csv").write_bytes(b"PAR1 not really")
+    (folder / "admissions.csv").rename(folder / "admissions.parquet")
+    r = _cli("validate", folder, "--rejects", rej, "--fail-on-rejects")
+    assert r.exit_code == 2, r.output
+    assert _cli("validate", folder, "--encoding", "klingon").exit_code == 2
+
+
+def test_validate_out_refuses_a_non_empty_folder_and_overwrite_clears_it(tmp_path):
+    first = write_folder(tmp_path / "first", VALID)
+    out = tmp_path / "validated"
+    rej = tmp_path / "rejects.csv"
+    assert _cli("validate", first, "--rejects", rej, "--out", out).exit_code == 0
+    assert (out / "residences.parquet").exists()
+    second = _folder(tmp_path)  # no residences, nominations, enrolments
+    r = _cli("validate", second, "--rejects", rej, "--out", out)
+    assert r.exit_code == 2 and "not empty" in r.output, r.output
+    r = _cli("validate", second, "--rejects", rej, "--out", out, "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_counts.parquet",
+        "_rejects.parquet",
+        "admissions.parquet",
+        "patients.parquet",
+    ]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".validated")]
+    t = load_quietly(out)
+    assert t.absent == ("prescriptions", "residences", "nominations", "enrolments")
+
+
+def test_a_truncated_truth_json_is_a_clear_error(tmp_path):
+    from riskstrat.synth import Truth, make_population
+
+    pop = make_population(30, random_state=0)
+    text = pop.truth.to_json()
+    assert Truth.from_json(text) == pop.truth
+    with pytest.raises(ValueError, match="truncated or damaged"):
+        Truth.from_json(text[: len(text) // 2])
+    with pytest.raises(ValueError, match="not a riskstrat truth file"):
+        Truth.from_json('{"start": "2020-01-01"}')
+    folder = pop.write(tmp_path / "pop")
+    (folder / "truth.json").write_text(text[:40])
+    r = _cli("train", "--data", folder, "--as-of", "2021-04-01")
+    assert r.exit_code == 2, r.output
+    assert "truth.json" in r.output and "Traceback" not in r.output
+
+
+# -- random bytes and random mutations ----------------------------------------------
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+BASES = {
+    "patients.csv": PATIENTS.encode(),
+    "admissions.csv": ADMISSIONS.encode(),
+    "patients.parquet": _parquet_bytes(
+        pa.table(
+            {
+                "patient_id": ["p1", "p2", "p3"],
+                "birth_date": [dt.date(1940, 5, 1), dt.date(1950, 6, 15), None],
+                "sex": ["female", "male", "f"],
+                "deprivation_decile": pa.array([3, None, 11], pa.int64()),
+            }
+        )
+    ),
+    "admissions.parquet": _parquet_bytes(
+        pa.table(
+            {
+                "patient_id": ["p1", "p1", "p2"],
+                "admission_date": pa.array(
+                    [dt.datetime(2021, 1, 10, 23, 30)] * 3,
+                    pa.timestamp("ms", tz="Europe/London"),
+                ),
+                "emergency": [True, None, False],
+                "secondary_diagnoses": [["I10X"], None, ["j44.9", ""]],
+            }
+        )
+    ),
+}
+
+
+@st.composite
+def _mutation(draw, base: bytes) -> bytes:
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 6))):
+        if not data:
+            break
+        i = draw(st.integers(0, len(data) - 1))
+        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "repeat"]))
+        if op == "flip":
+            data[i] = draw(st.integers(0, 255))
+        elif op == "insert":
+            data[i:i] = draw(
+                st.one_of(
+                    st.binary(min_size=1, max_size=8),
+                    st.sampled_from([b",", b"\n", b'"', b"\r\n", b"\x00", b"+", b" "]),
+                )
+            )
+        elif op == "delete":
+            del data[i : i + draw(st.integers(1, 8))]
+        elif op == "truncate":
+            del data[i:]
+        else:
+            data[i:i] = data[i : i + draw(st.integers(1, 40))]
+    return bytes(data)
+
+
+@st.composite
+def _hostile_file(draw) -> tuple[str, bytes]:
+    name = draw(st.sampled_from(sorted(BASES)))
+    content = draw(st.one_of(st.binary(max_size=200), _mutation(BASES[name])))
+    return name, content
+
+
+@given(case=_hostile_file())
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+def test_random_bytes_and_mutations_give_rejects_or_one_clear_error(case):
+    name, content = case
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_folder(
+            pathlib.Path(tmp), {"patients": PATIENTS, "admissions": ADMISSIONS}
+        )
+        (folder / f"{name.split('.')[0]}.csv").unlink()
+        (folder / name).write_bytes(content)
+        try:
+            t = load_quietly(folder)
+        except SchemaError as exc:  # UnreadableFileError is one
+            assert str(exc).strip()
+            assert "Traceback" not in str(exc)
+            return
+        _reconciles(t)

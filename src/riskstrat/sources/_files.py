@@ -132,34 +132,50 @@ def guess_encoding(sample: bytes) -> str:
     return "looks like Latin-1: give --encoding latin-1"
 
 
-def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int, bytes]:
+def _first_bad_byte(path: Path, encoding: str) -> tuple[int, int, bytes] | None:
     """Line (1-based), byte offset and nearby bytes of the first undecodable byte.
 
-    Streams the file; called only after a read failed, never on the happy path.
+    None when the whole file decodes. Streams the file in 1 MiB blocks.
     """
     decoder = codecs.getincrementaldecoder(encoding)()
     offset, line = 0, 1
     with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
+        while True:
+            chunk = fh.read(1 << 20)
             try:
-                decoder.decode(chunk, final=len(chunk) < (1 << 20))
+                decoder.decode(chunk, final=not chunk)
             except UnicodeError as exc:
                 start = max(getattr(exc, "start", 0), 0)
                 line += chunk.count(b"\n", 0, start)
                 return line, offset + start, chunk[: start + 4096]
+            if not chunk:
+                return None
             offset += len(chunk)
             line += chunk.count(b"\n")
-    return line, offset, b""
 
 
-def _encoding_error(path: Path, encoding: str) -> UnreadableFileError:
-    codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    line, offset, sample = _first_bad_byte(path, encoding)
+def _encoding_error(
+    path: Path, encoding: str, found: tuple[int, int, bytes] | None = None
+) -> UnreadableFileError:
+    codec = "utf-8" if encoding == "utf-8-sig" else codecs.lookup(encoding).name
+    found = found or _first_bad_byte(path, encoding) or (0, 0, b"")
+    line, offset, sample = found
     guess = guess_encoding(sample) if codec == "utf-8" else "check the encoding"
     return UnreadableFileError(
         f"{path.name}: line {line:,} (byte {offset:,}) is not valid {codec} text; "
         f"the file {guess} (load_tables(encoding=...) in Python)."
     )
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8 throughout, naming the first bad line.
+
+    Checked before Arrow parses the file: Arrow cannot report a malformed row
+    whose bytes are not UTF-8 (it prints an ignored exception instead).
+    """
+    found = _first_bad_byte(path, "utf-8")
+    if found is not None:
+        raise _encoding_error(path, "utf-8", found)
 
 
 def read_header(path: Path, *, encoding: str) -> tuple[list[str], str]:
@@ -240,6 +256,8 @@ def read_csv_rows(
     """
     codec = codecs.lookup(encoding).name
     wide = _wide(codec)
+    if codec == "utf-8":
+        check_utf8(path)
     for threads in (True, False):
         bad: list[tuple[int | None, int, int, str]] = []
 
