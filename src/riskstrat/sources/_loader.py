@@ -91,7 +91,7 @@ _PAIRS = {  # (start, end) columns checked by end_before_start
 #: a residence period, a nomination or an enrolment cannot happen twice
 #: identically; the same drug can be issued twice on one day, and the contract
 #: has no quantity to tell two issues from a copied row, so prescriptions keep
-#: them (counted in the log).
+#: them.
 _DEDUPLICATED = ("admissions", "residences", "nominations", "enrolments")
 
 #: Rows of an event table validated at a time.
@@ -664,17 +664,10 @@ def validate_tables(
         # intermediate arrays of the checks stay small however long the table.
         step = raw.num_rows if name == "patients" else _CHUNK_ROWS
         duplicate = (
-            _duplicate_rows(raw) if reject_duplicates and name != "patients" else None
+            _duplicate_rows(raw)
+            if reject_duplicates and name in _DEDUPLICATED
+            else None
         )
-        if duplicate is not None and name not in _DEDUPLICATED:
-            if duplicate.any():
-                logger.info(
-                    "%s: %d rows repeat an earlier row exactly (kept: the same item "
-                    "can be issued twice on a day)",
-                    file_name,
-                    int(duplicate.sum()),
-                )
-            duplicate = None
         parts, rej_parts = [], [_malformed_rejects(name, file_name, malformed)]
         for start in range(0, max(raw.num_rows, 1), max(step, 1)):
             piece = raw.slice(start, step)
