@@ -660,3 +660,36 @@ def test_random_bytes_and_mutations_give_rejects_or_one_clear_error(case):
             assert "Traceback" not in str(exc)
             return
         _reconciles(t)
+
+
+# -- the adapters' reader (OMOP, Synthea) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"person_id,year_of_birth\n1,1940\n2,19\xe950\n", "looks like Latin-1"),
+        (b"person_id,year_of_birth\n1,1940\n2\n", r"1 row\(s\) do not have"),
+        (b"", "is empty"),
+    ],
+    ids=["latin-1", "ragged", "empty"],
+)
+def test_the_adapters_reader_refuses_a_bad_csv_with_one_clear_error(
+    tmp_path, content, match
+):
+    from riskstrat.sources._reading import _read_file
+
+    path = tmp_path / "person.csv"
+    path.write_bytes(content)
+    with pytest.raises(SchemaError, match=match) as e:
+        _read_file(path)
+    _no_patient_data(str(e.value))
+
+
+def test_the_adapters_reader_refuses_csv_named_parquet(tmp_path):
+    from riskstrat.sources._reading import _read_file
+
+    path = tmp_path / "person.parquet"
+    path.write_text("person_id\n1\n")
+    with pytest.raises(UnreadableFileError, match="not a Parquet file"):
+        _read_file(path)
