@@ -12,7 +12,7 @@ import logging
 import math
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -71,6 +71,7 @@ def _open(
     extract_date: dt.date | None,
     source: str = "canonical",
     scan: bool = True,
+    encoding: str | None = None,
 ):
     """The input, opened once (:func:`riskstrat.sources.open_tables`).
 
@@ -79,8 +80,8 @@ def _open(
     extract date; anything else is loaded and validated once. ``scan=False``
     always loads and validates (``validate`` reports every row). Data-quality
     warnings go to the log, not raised. A source that cannot be read (missing
-    table or column, no such folder) is reported and ends the command with exit
-    status 2.
+    table or column, no such folder, an unreadable file) is reported and ends the
+    command with exit status 2.
     """
     from riskstrat.sources import SOURCES, load_source, open_tables
 
@@ -89,11 +90,17 @@ def _open(
             f"--source must be one of {', '.join(SOURCES)}. Got {source!r}."
         )
     read = open_tables if scan else load_source
+    options = {} if encoding is None else {"encoding": encoding}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataQualityWarning)
-            tables = read(data, source=source, extract_date=extract_date)  # type: ignore[arg-type]
-    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
+            tables = read(
+                data,
+                source=source,  # type: ignore[arg-type]
+                extract_date=extract_date,
+                **options,
+            )
+    except (SchemaError, OSError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
     if source != "canonical" and tables.mapping is not None:
@@ -243,20 +250,58 @@ def validate(
         Path | None,
         typer.Option(
             help="Also write the validated tables here as Parquet (later stages "
-            "scan this folder without validating again)."
+            "scan this folder without validating again). Must be new or empty."
         ),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="Replace a non-empty --out folder (its contents go)."),
+    ] = False,
+    encoding: Annotated[
+        str,
+        typer.Option(help="Text encoding of the CSV files (latin-1, cp1252, ...)."),
+    ] = "utf-8",
 ) -> None:
-    """Validate a folder of canonical tables: counts per table, rejects written out."""
+    """Validate a folder of canonical tables: counts per table, rejects written out.
+
+    Exit status: 0 done; 1 rows were rejected and --fail-on-rejects was given;
+    2 could not run (a file or table cannot be read, a bad option, an --out
+    folder that is not empty).
+    """
     import pyarrow.csv as pacsv
+
+    from riskstrat.sources._files import check_encoding
+    from riskstrat.sources._tables import check_publishable, publish_folder
 
     extract = (
         None if extract_date is None else _parse_date(extract_date, "--extract-date")
     )
-    tables = _open(data, extract_date=extract, source=source, scan=False)
+    try:
+        encoding = check_encoding(encoding)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--encoding") from None
+    if encoding != "utf-8" and source != "canonical":
+        raise typer.BadParameter(
+            "--encoding applies to canonical CSV files only.", param_hint="--encoding"
+        )
+    try:
+        if out is not None:  # refuse before the work, not after it
+            check_publishable(out, overwrite=overwrite)
+    except FileExistsError as exc:
+        _fail(str(exc))
+    tables = _open(
+        data,
+        extract_date=extract,
+        source=source,
+        scan=False,
+        encoding=encoding if source == "canonical" else None,
+    )
     console.print(_counts_table(tables, f"Validation of {data}"))
-    rejects.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(tables.rejects, rejects)
+    try:
+        rejects.parent.mkdir(parents=True, exist_ok=True)
+        pacsv.write_csv(tables.rejects, rejects)
+    except OSError as exc:
+        _fail(f"cannot write the rejects to {rejects} ({exc.strerror or exc}).")
     n_rejected = tables.rejects.num_rows
     if n_rejected:
         by_rule = tables.rejects.group_by(["table", "rule"]).aggregate(
@@ -268,10 +313,19 @@ def validate(
             )
     console.print(f"Wrote {n_rejected:,} rejected rows to [bold]{rejects}[/]")
     if out is not None:
-        tables.to_parquet(out)
+        try:
+            publish_folder(tables, out, overwrite=overwrite)
+        except (OSError, FileExistsError) as exc:
+            _fail(f"cannot write the validated tables to {out} ({exc}).")
         console.print(f"Wrote the validated tables to [bold]{out}[/]")
     if n_rejected and fail_on_rejects:
         raise typer.Exit(code=1)
+
+
+def _fail(message: str) -> NoReturn:
+    """Print ``message`` as an error and end with exit status 2 (could not run)."""
+    err_console.print(f"[red]error:[/] {message}")
+    raise typer.Exit(code=2)
 
 
 @app.command()
@@ -319,7 +373,10 @@ def _truth(data: Path):
         return None
     from riskstrat.synth import Truth
 
-    return Truth.from_json(path.read_text())
+    try:
+        return Truth.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(f"{path.name}: {exc}")
 
 
 def _check_mlflow_arguments(

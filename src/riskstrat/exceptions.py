@@ -8,6 +8,7 @@ __all__ = [
     "LeakageError",
     "SchemaError",
     "StatisticalWarning",
+    "UnreadableFileError",
 ]
 
 
@@ -16,6 +17,17 @@ class SchemaError(ValueError):
 
     Raised at the edge (``riskstrat.sources``) before anything downstream runs. The
     message names the table and file and shows expected against found columns.
+    """
+
+
+class UnreadableFileError(SchemaError):
+    """A source file cannot be read as a table at all.
+
+    Not a folder or regular file, no permission to read it, bytes that are not in
+    the expected text encoding, CSV bytes named ``.parquet``, a truncated or
+    damaged Parquet file, a header line with no end. The message names the file
+    (and the line or byte where reading stopped) but never the data in it, so it
+    can go to a log. Rows that are merely malformed go to rejects instead.
     """
 
 

@@ -10,10 +10,7 @@ from riskstrat.sources import CONTRACT, Tables
 
 
 def with_as_of(table: pa.Table, as_of: dt.date) -> pa.Table:
-    """Add the `as_of` column a feature table will carry (issue 10).
-
-    Delete once `build_features` adds the column itself.
-    """
+    """Add the `as_of` key column feature tables carry (for literal tables)."""
     if "as_of" in table.column_names:
         return table
     return table.add_column(1, "as_of", pa.array([as_of] * table.num_rows, pa.date32()))
@@ -80,19 +77,3 @@ def scores(as_of: dt.date, risk: dict[str, float | None], **extra: dict) -> pa.T
     for name, values in extra.items():
         cols[name] = pa.array([values.get(i) for i in ids], pa.float64())
     return pa.table(cols)
-
-
-def score_with(model, features_table: pa.Table) -> pa.Table:
-    """A score table from a fitted model (until `riskstrat.model.score` lands)."""
-    frame = features_table.to_pandas()
-    X = frame.drop(columns=["patient_id", "as_of"])
-    risk = model.predict_proba(X)[:, 1]
-    return pa.table(
-        {
-            "patient_id": features_table["patient_id"],
-            "as_of": features_table["as_of"],
-            "risk": pa.array(risk, pa.float64()),
-            "model_name": pa.array(["test"] * features_table.num_rows),
-            "model_version": pa.array(["1"] * features_table.num_rows),
-        }
-    ).sort_by("patient_id")

@@ -159,7 +159,7 @@ def test_point_estimates_do_not_depend_on_row_order(tiny):
     b = evaluate(
         back.y, back.p, bed_days=back.bed, groups=back[["locality"]], n_bootstraps=0
     )
-    for name, frame in a.to_frames().items():
+    for name, frame in a.to_frames(suppress=False).items():
         pd.testing.assert_frame_equal(frame, getattr(b, name), obj=name)
 
 

@@ -140,3 +140,41 @@ def test_compare_argument_errors(arg, error, match):
 
 def test_evaluation_is_the_public_type(tiny):
     assert isinstance(evaluate(tiny.y, tiny.p, n_bootstraps=0), Evaluation)
+
+
+def test_logged_tables_suppress_counts_of_one_to_four():
+    y = [0, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0]
+    p = [0.1, 0.2, 0.3, 0.35, 0.6, 0.7, 0.8, 0.9, 0.15, 0.25, 0.05, 0.4]
+    groups = pd.DataFrame({"locality": ["a"] * 9 + ["b"] * 3})
+    ev = evaluate(y, p, groups=groups, n_bootstraps=0)
+    frames = ev.to_frames()
+    for name, frame in frames.items():
+        for col in ("n", "events", "n_flagged", "events_flagged"):
+            if col in frame.columns:
+                v = pd.to_numeric(frame[col], errors="coerce")
+                assert not ((v > 0) & (v < 5)).any(), (name, col)
+    overall = frames["overall"].set_index("metric")
+    assert np.isnan(overall.loc["events", "estimate"])  # 4 events
+    assert overall.loc["events", "note"] == "counts of 1-4 suppressed"
+    assert overall.loc["n", "estimate"] == 12
+    by_group = frames["by_group"].set_index("level")
+    assert np.isnan(by_group.loc["b", "auroc"])  # 3 people: the whole row
+    assert "suppressed" in by_group.loc["b", "note"]
+    # the attributes and suppress=False keep the computed values
+    assert ev.metric("events") == 4
+    raw = ev.to_frames(suppress=False)["overall"].set_index("metric")
+    assert raw.loc["events", "estimate"] == 4
+
+
+def test_saved_tables_are_suppressed_too(tmp_path):
+    ev = evaluate([0, 1, 0, 1, 1, 0], [0.1, 0.9, 0.2, 0.8, 0.7, 0.3], n_bootstraps=0)
+    ev.save(tmp_path)
+    calibration = pd.read_csv(tmp_path / "calibration.csv")
+    assert calibration["n"].isna().all()
+    assert (calibration["note"] == "counts of 1-4 suppressed").all()
+
+
+def test_compare_suppresses_small_counts():
+    ev = evaluate([0, 1, 0, 1, 1, 0], [0.1, 0.9, 0.2, 0.8, 0.7, 0.3], n_bootstraps=0)
+    table = compare({"m": ev})
+    assert pd.isna(table.loc[0, "events"]) and table.loc[0, "n"] == 6

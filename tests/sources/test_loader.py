@@ -196,7 +196,17 @@ BAD_ROWS = [
     ),
     ("enrolments", "p3,2022-01-01,,", "enrol_date", "after_extract_date", None),
 ]
-BAD_ROWS[-1] = (
+BAD_ROWS += [
+    (
+        "residences",
+        "p1,2021-06-01,,nursing_home,extra",
+        None,
+        "malformed_row",
+        "p1,2021-06-01,,nursing_home,extra",
+    ),
+    ("nominations", "p1,2021-07-01,complex needs", None, "duplicate", None),
+]
+BAD_ROWS[-3] = (
     "enrolments",
     "p1,2023-03-01,,",
     "enrol_date",

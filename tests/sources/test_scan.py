@@ -85,6 +85,8 @@ def test_a_folder_with_drug_columns_as_plain_text_is_still_scanned(pop, tmp_path
     plain = decoded(pq.read_table(folder / "prescriptions.parquet"))
     assert not any(pa.types.is_dictionary(t) for t in plain.schema.types)
     pq.write_table(plain, folder / "prescriptions.parquet")
+    assert validated_folder(folder) is None  # the checksum no longer matches
+    _record_checksums(folder)  # as if written so by riskstrat
     assert validated_folder(folder).absent == ("screenings",)
     as_of = dt.date(2022, 1, 1)
     assert build_features(folder, as_of=as_of).equals(
@@ -125,3 +127,42 @@ def test_a_folder_without_an_extract_date_has_none(pop, tmp_path):
         tmp_path / "v"
     )
     assert read_validated(validated_folder(folder)).extract_date is None
+
+
+def _record_checksums(folder):
+    from riskstrat.sources._tables import file_sha256
+
+    counts = pq.read_table(folder / "_counts.parquet")
+    sha = [
+        file_sha256(folder / f"{t}.parquet")
+        if (folder / f"{t}.parquet").exists()
+        else None
+        for t in counts["table"].to_pylist()
+    ]
+    i = counts.column_names.index("sha256")
+    pq.write_table(
+        counts.set_column(i, "sha256", pa.array(sha, pa.string())),
+        folder / "_counts.parquet",
+    )
+
+
+def test_a_file_changed_with_the_same_counts_and_schema_is_validated_again(
+    pop, tmp_path, caplog
+):
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    assert validated_folder(folder) is not None
+    adm = pq.read_table(folder / "admissions.parquet")
+    edited = adm.set_column(
+        0, adm.schema.field(0), pa.array(["nobody"] * adm.num_rows)
+    )  # same rows, same schema: only the checksum can tell
+    pq.write_table(edited, folder / "admissions.parquet")
+    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
+        assert validated_folder(folder) is None
+    assert "SHA-256" in caplog.text
+
+
+def test_a_folder_without_checksums_is_validated_again(pop, tmp_path):
+    folder = pop.tables.to_parquet(tmp_path / "v")
+    counts = pq.read_table(folder / "_counts.parquet")
+    pq.write_table(counts.drop_columns(["sha256"]), folder / "_counts.parquet")
+    assert validated_folder(folder) is None

@@ -5,10 +5,9 @@ import datetime as dt
 import pyarrow.compute as pc
 import pytest
 
-from _support.lists import score_with, with_as_of
 from riskstrat.alerts import RunSnapshot, diff_runs
-from riskstrat.features import build_features, make_labels
-from riskstrat.model import CalibratedRiskModel, RiskModel
+from riskstrat.features import FeatureSpec, build_cohort, build_features
+from riskstrat.model import CalibratedRiskModel, RiskModel, feature_columns, score
 from riskstrat.stratify import StratifySettings, caseloads
 from riskstrat.synth import make_population
 
@@ -37,15 +36,9 @@ def run():
     )
     tables = pop.tables
     train = dt.date(2021, 4, 1)
-    X = build_features(tables, as_of=train).to_pandas()
-    y = (
-        make_labels(tables, as_of=train)
-        .to_pandas()
-        .set_index("patient_id")
-        .loc[X["patient_id"], "emergency_admission"]
-        .to_numpy()
-    )
-    X = X.drop(columns=["patient_id"])
+    cohort = build_cohort(tables, as_of=train).to_pandas()  # labels joined by key
+    y = cohort["label_emergency_admission"].to_numpy(dtype=int)
+    X = cohort[feature_columns(FeatureSpec())]
     half = len(X) // 2
     base = RiskModel(
         max_trees=60, early_stopping_rounds=20, min_child_samples=50, random_state=0
@@ -54,8 +47,8 @@ def run():
     settings = StratifySettings()
     out = {}
     for day in (RUN1, RUN2):
-        feats = with_as_of(build_features(tables, as_of=day), day)
-        scores = score_with(model, feats)
+        feats = build_features(tables, as_of=day)
+        scores = score(model, feats)
         out[day] = (
             feats,
             scores,

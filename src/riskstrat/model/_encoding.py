@@ -13,10 +13,19 @@ import pyarrow as pa
 
 from riskstrat.exceptions import SchemaError
 
-__all__ = ["ID_COLUMNS", "FrameEncoder", "feature_schema", "schema_diff"]
+__all__ = ["ID_COLUMNS", "OTHER", "FrameEncoder", "feature_schema", "schema_diff"]
 
 #: Columns that identify a row and are never model inputs.
 ID_COLUMNS: tuple[str, ...] = ("patient_id", "as_of")
+
+#: The category rarer values are pooled into. In brackets, because "other" is a
+#: real value of ``sex``.
+OTHER = "(other)"
+
+#: A text column with more distinct values than this, and nearly one per person
+#: (:data:`_IDENTIFIER_SHARE`), holds identifiers, not categories.
+_IDENTIFIER_MIN_DISTINCT = 20
+_IDENTIFIER_SHARE = 0.9
 
 
 def _as_frame(X) -> pd.DataFrame:
@@ -39,15 +48,61 @@ class FrameEncoder:
     handles natively); text columns become integer category codes over the
     categories seen in ``fit`` (unseen and missing values become NaN). Identifier
     columns (``patient_id``, ``as_of``) are dropped.
+
+    A text column keeps at most ``max_categories`` categories, the most frequent
+    (ties by value); the rarer values are pooled into one category,
+    :data:`OTHER` (``"(other)"``), and are not stored, so a rare value (a
+    person's own) never reaches ``model.json``. Once a column has pooled values,
+    a value not seen in ``fit`` is encoded as :data:`OTHER` too. A text column
+    whose values are unique per person (more than 20 distinct values, and at
+    least 9 for every 10 people, counted on ``patient_id`` when there is one)
+    is refused: it holds identifiers, not categories.
+
+    Parameters
+    ----------
+    max_categories : int, default=200
+        Categories kept per text column, besides :data:`OTHER`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({"locality": ["a", "a", "b", "c"]})
+    >>> enc = FrameEncoder(max_categories=1).fit(X)
+    >>> enc.categories_
+    {'locality': ['a', '(other)']}
+    >>> enc.transform(pd.DataFrame({"locality": ["a", "c", "z", None]})).ravel()
+    array([ 0.,  1.,  1., nan])
     """
 
+    def __init__(self, *, max_categories: int = 200) -> None:
+        self.max_categories = max_categories
+
     def fit(self, X, *, exclude: Sequence[str] = ()) -> FrameEncoder:
-        """Learn the columns and their categories from ``X``."""
+        """Learn the columns and their categories from ``X``.
+
+        Raises
+        ------
+        SchemaError
+            A column holds dates, or a text column holds one value per person.
+        """
+        if (
+            isinstance(self.max_categories, bool)
+            or not isinstance(self.max_categories, int | np.integer)
+            or self.max_categories < 1
+        ):
+            raise ValueError(
+                "The `max_categories` parameter of FrameEncoder must be an int >= 1. "
+                f"Got {self.max_categories!r} instead."
+            )
         df = _as_frame(X)
         drop = set(ID_COLUMNS) | set(exclude)
+        people = (
+            int(df["patient_id"].nunique()) if "patient_id" in df.columns else len(df)
+        )
         self.columns_ = [c for c in df.columns if c not in drop]
         self.categories_: dict[str, list[str]] = {}
         self.dtypes_: dict[str, str] = {}
+        self.pooled_: list[str] = []
         for c in self.columns_:
             s = df[c]
             if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
@@ -59,9 +114,26 @@ class FrameEncoder:
                 )
             else:
                 self.dtypes_[c] = "category"
-                values = pd.Series(s.dropna().astype(str).unique())
-                self.categories_[c] = sorted(values.tolist())
+                self.categories_[c] = self._categories(c, s, people)
         return self
+
+    def _categories(self, name: str, s: pd.Series, people: int) -> list[str]:
+        counts = s.dropna().astype(str).value_counts()
+        if (
+            len(counts) > _IDENTIFIER_MIN_DISTINCT
+            and len(counts) >= _IDENTIFIER_SHARE * people
+        ):
+            raise SchemaError(
+                f"Feature column {name!r} has {len(counts):,} distinct values for "
+                f"{people:,} people: it holds identifiers (one per person), not "
+                "categories. Drop it, or map it to a coarser grouping, before "
+                "modelling."
+            )
+        if len(counts) <= self.max_categories:
+            return sorted(counts.index.tolist())
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        self.pooled_.append(name)
+        return [*sorted(v for v, _ in ranked[: self.max_categories]), OTHER]
 
     def transform(self, X) -> np.ndarray:
         """Encode ``X`` as a float64 matrix in the fitted column order."""
@@ -82,7 +154,12 @@ class FrameEncoder:
                 text = [None if pd.isna(v) else str(v) for v in s.to_numpy()]
                 codes = index.get_indexer(np.asarray(text, dtype=object))
                 codes = codes.astype(np.float64)
-                codes[codes < 0] = np.nan
+                unseen = codes < 0
+                if c in self.pooled_:  # values not kept are the pooled category
+                    present = np.array([t is not None for t in text], dtype=bool)
+                    codes[unseen & present] = len(index) - 1
+                    unseen &= ~present
+                codes[unseen] = np.nan
                 out[:, j] = codes
         return out
 
@@ -97,15 +174,18 @@ class FrameEncoder:
             "columns": list(self.columns_),
             "dtypes": dict(self.dtypes_),
             "categories": dict(self.categories_),
+            "pooled": list(self.pooled_),
+            "max_categories": self.max_categories,
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> FrameEncoder:
         """Rebuild an encoder written by :meth:`to_dict`."""
-        enc = cls()
+        enc = cls(max_categories=int(d.get("max_categories", 200)))
         enc.columns_ = list(d["columns"])
         enc.dtypes_ = dict(d["dtypes"])
         enc.categories_ = {k: list(v) for k, v in d["categories"].items()}
+        enc.pooled_ = list(d.get("pooled", []))  # none in files written before
         return enc
 
 

@@ -10,7 +10,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Evaluation", "compare"]
+__all__ = ["SMALL_COUNT", "Evaluation", "compare", "suppress_small_counts"]
+
+#: Counts from 1 to ``SMALL_COUNT - 1`` are suppressed in tables meant to be
+#: logged or shared (statistical disclosure control; 0 is shown).
+SMALL_COUNT = 5
+SUPPRESSED_NOTE = f"counts of 1-{SMALL_COUNT - 1} suppressed"
+
+#: Columns holding counts of people or events.
+_COUNT_COLUMNS = ("n", "events", "n_flagged", "events_flagged")
+
+#: Per table, the columns that say which row it is; they are never suppressed.
+_ROW_KEYS = {
+    "thresholds": ("rule", "value"),
+    "calibration": ("decile",),
+    "calibration_curve": ("predicted",),
+    "distribution": ("score_from", "score_to"),
+    "by_group": ("group", "level"),
+    "thresholds_by_group": ("group", "level", "rule", "value"),
+}
+
 
 TABLES = (
     "overall",
@@ -108,16 +127,32 @@ class Evaluation:
             raise KeyError(f"No overall metric {name!r}; known metrics: {known}.")
         return float(row.iloc[0])
 
-    def to_frames(self) -> dict[str, pd.DataFrame]:
-        """The tables by name (copies), in a fixed order."""
-        return {name: getattr(self, name).copy() for name in TABLES}
+    def to_frames(self, *, suppress: bool = True) -> dict[str, pd.DataFrame]:
+        """The tables by name (copies), in a fixed order.
+
+        Parameters
+        ----------
+        suppress : bool, default=True
+            Suppress small counts (:func:`suppress_small_counts`): these tables
+            are logged to MLflow and saved beside the model, so a cell counting
+            1 to 4 people is shown as null with a note. ``False`` gives the
+            tables exactly as computed (the attributes hold them too).
+        """
+        frames = {name: getattr(self, name).copy() for name in TABLES}
+        if suppress:
+            frames = {
+                name: suppress_small_counts(frame, table=name)
+                for name, frame in frames.items()
+            }
+        return frames
 
     def save(self, folder: str | Path) -> list[Path]:
         """Write one CSV per table and ``settings.json`` into ``folder``.
 
-        Rows keep the table's fixed order, floats are written with 10 significant
-        digits and lines end in a bare newline, so saving the same evaluation
-        twice gives byte-identical files.
+        Small counts are suppressed as in :meth:`to_frames`. Rows keep the
+        table's fixed order, floats are written with 10 significant digits
+        and lines end in a bare newline, so saving the same evaluation twice
+        gives byte-identical files.
 
         Returns
         -------
@@ -205,4 +240,93 @@ def compare(evaluations: Mapping[str, Evaluation]) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     for col in ("n", "events"):
         out[col] = out[col].astype(np.int64)
+        small = (out[col] > 0) & (out[col] < SMALL_COUNT)
+        if small.any():  # this table is logged: suppress small counts
+            out[col] = out[col].astype("Int64").mask(small)
+    return out
+
+
+def suppress_small_counts(frame: pd.DataFrame, *, table: str) -> pd.DataFrame:
+    """``frame`` with every row that counts 1 to 4 people or events blanked.
+
+    In a row where any count column (``n``, ``events``, ``n_flagged``,
+    ``events_flagged``) is between 1 and ``SMALL_COUNT - 1``, every column but
+    the ones naming the row becomes null (rates computed from a small count
+    reveal it), and ``note`` says why. In ``overall``, a small ``n`` or
+    ``events`` is blanked, and ``prevalence`` with it. Zero is shown.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One table of an :class:`Evaluation`.
+    table : str
+        Its name (one of ``TABLES``).
+
+    Returns
+    -------
+    DataFrame
+        A copy when anything was suppressed, else ``frame`` itself.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"decile": [1, 2], "n": [3, 40], "events": [1, 0],
+    ...                   "observed": [1 / 3, 0.0]})
+    >>> out = suppress_small_counts(f, table="calibration")
+    >>> out["n"].tolist(), out["observed"].tolist()
+    ([nan, 40.0], [nan, 0.0])
+    >>> out["note"].tolist()
+    ['counts of 1-4 suppressed', '']
+    """
+    if table == "overall":
+        return _suppress_overall(frame)
+    counts = [c for c in _COUNT_COLUMNS if c in frame.columns]
+    if not counts or frame.empty:
+        return frame
+    small = np.zeros(len(frame), dtype=bool)
+    for c in counts:
+        v = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+        small |= (v > 0) & (v < SMALL_COUNT)
+    if not small.any():
+        return frame
+    out = frame.copy()
+    keys = set(_ROW_KEYS.get(table, ())) | {"note"}
+    for c in out.columns:
+        if c in keys:
+            continue
+        if pd.api.types.is_numeric_dtype(out[c]) and not pd.api.types.is_bool_dtype(
+            out[c]
+        ):
+            out[c] = out[c].astype("float64").mask(small)
+        else:
+            out[c] = out[c].astype(object).mask(small)
+    return _add_note(out, small)
+
+
+def _suppress_overall(frame: pd.DataFrame) -> pd.DataFrame:
+    if "metric" not in frame.columns or frame.empty:
+        return frame
+    est = frame.set_index("metric")["estimate"]
+    small = [
+        m
+        for m in ("n", "events")
+        if m in est.index and 0 < float(est.loc[m]) < SMALL_COUNT
+    ]
+    if not small:
+        return frame
+    out = frame.copy()
+    rows = out["metric"].isin([*small, "prevalence"]).to_numpy()
+    for c in ("estimate", "ci_low", "ci_high"):
+        if c in out.columns:
+            out[c] = out[c].astype("float64").mask(rows)
+    return _add_note(out, rows)
+
+
+def _add_note(out: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    note = out["note"] if "note" in out.columns else pd.Series("", index=out.index)
+    note = note.fillna("").astype(str)
+    extra = np.where(
+        note.to_numpy() == "", SUPPRESSED_NOTE, note.to_numpy() + "; " + SUPPRESSED_NOTE
+    )
+    out["note"] = np.where(rows, extra, note.to_numpy())
     return out

@@ -2,19 +2,24 @@
 
 Rules, in the priority order used to name the one rule recorded per rejected row:
 
+0. ``malformed_row`` - a CSV row that cannot be split into the header's fields
+   (too many or too few; a whitespace-only line)
 1. ``missing_required`` - empty value in a column that must not be empty
 2. ``unparseable`` - a date, boolean, integer or time that cannot be read
    (including impossible calendar dates such as 2023-02-30)
 3. ``not_allowed`` - a value outside the column's allowed values
 4. ``out_of_range`` - an integer outside its bounds (deprivation decile 1-10)
-5. ``impossible_date`` - before 1900-01-01; a birth date after the extract date;
-   an event dated before the patient's birth
+5. ``impossible_date`` - before 1900-01-01 or after 2199-12-31; a birth date
+   after the extract date; an event dated before the patient's birth (by year
+   when the source gives only a year of birth)
 6. ``end_before_start`` - discharge before admission, end before start or
    enrolment, deregistration before registration, death before birth
 7. ``after_extract_date`` - any date later than ``extract_date``
 8. ``duplicate_patient_id`` - every row of a patient id listed more than once
 9. ``unknown_patient`` - an event whose patient is not among accepted patients
 10. ``after_death`` - an event dated after the patient's death (same day is fine)
+11. ``duplicate`` - an event row identical, field for field, to an earlier row of
+    the same table (the first is kept)
 """
 
 from __future__ import annotations
@@ -22,18 +27,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskstrat._utils import warn_caller
 from riskstrat.exceptions import DataQualityWarning, SchemaError
+from riskstrat.sources._files import MalformedRow, check_encoding, check_readable
 from riskstrat.sources._parse import (
     as_text,
+    check_column_types,
     check_required_columns,
     parse_column,
     read_raw,
@@ -42,6 +50,7 @@ from riskstrat.sources._schema import (
     CONTRACT,
     DRUG_CODE_SYSTEMS,
     EARLIEST_DATE,
+    LATEST_DATE,
     REJECTS_SCHEMA,
     Column,
     TableSchema,
@@ -53,6 +62,7 @@ __all__ = ["RULES", "RawTable", "check_extract_date", "load_tables", "validate_t
 logger = logging.getLogger(__name__)
 
 RULES: tuple[str, ...] = (
+    "malformed_row",
     "missing_required",
     "unparseable",
     "not_allowed",
@@ -63,6 +73,7 @@ RULES: tuple[str, ...] = (
     "duplicate_patient_id",
     "unknown_patient",
     "after_death",
+    "duplicate",
 )
 
 _PAIRS = {  # (start, end) columns checked by end_before_start
@@ -75,6 +86,13 @@ _PAIRS = {  # (start, end) columns checked by end_before_start
     "enrolments": [("enrol_date", "end_date")],
 }
 
+
+#: Event tables whose exact duplicate rows are rejected (``duplicate``). A spell,
+#: a residence period, a nomination or an enrolment cannot happen twice
+#: identically; the same drug can be issued twice on one day, and the contract
+#: has no quantity to tell two issues from a copied row, so prescriptions keep
+#: them.
+_DEDUPLICATED = ("admissions", "residences", "nominations", "enrolments")
 
 #: Rows of an event table validated at a time.
 _CHUNK_ROWS = 4_000_000
@@ -151,6 +169,8 @@ def _validate_table(
     extract_date: dt.date | None,
     drug_code_system: str,
     patients: pa.Table | None,
+    duplicate: np.ndarray | None = None,
+    birth_by_year: bool = False,
 ) -> tuple[pa.Table, _Verdict]:
     n = raw.num_rows
     v = _Verdict(n, raw)
@@ -203,34 +223,50 @@ def _validate_table(
     date_cols = [c.name for c in schema.columns if c.dtype == "date"]
     for name in date_cols:
         v.flag(
-            _mask(pc.less(cols[name], pa.scalar(EARLIEST_DATE, pa.date32()))),
+            _mask(
+                pc.or_(
+                    pc.less(cols[name], pa.scalar(EARLIEST_DATE, pa.date32())),
+                    pc.greater(cols[name], pa.scalar(LATEST_DATE, pa.date32())),
+                )
+            ),
             "impossible_date",
             name,
         )
     if schema.name == "patients" and extract_date is not None:
-        v.flag(
-            _mask(pc.greater(cols["birth_date"], pa.scalar(extract_date, pa.date32()))),
-            "impossible_date",
-            "birth_date",
-        )
+        birth = cols["birth_date"]
+        limit = pa.scalar(extract_date, pa.date32())
+        if birth_by_year:  # 1 July of the extract's own year is not "after" it
+            birth, limit = pc.year(birth), pa.scalar(extract_date.year, pa.int64())
+        v.flag(_mask(pc.greater(birth, limit)), "impossible_date", "birth_date")
     idx = None
     if patients is not None:
         idx = pc.index_in(cols["patient_id"], value_set=patients["patient_id"])
         birth = pc.take(patients["birth_date"], idx)
         if schema.event_date is not None:
+            event = cols[schema.event_date]
+            if birth_by_year:  # only the year is known: compare years
+                event, birth = pc.year(event), pc.year(birth)
             v.flag(
-                _mask(pc.less(cols[schema.event_date], birth)),
+                _mask(pc.less(event, birth)),
                 "impossible_date",
                 schema.event_date,
             )
     # 6. end_before_start
     for start, end in _PAIRS.get(schema.name, []):
-        v.flag(_mask(pc.less(cols[end], cols[start])), "end_before_start", end)
+        first, last = cols[start], cols[end]
+        if birth_by_year and start == "birth_date":
+            first, last = pc.year(first), pc.year(last)
+        v.flag(_mask(pc.less(last, first)), "end_before_start", end)
     # 7. after_extract_date
     if extract_date is not None:
         limit = pa.scalar(extract_date, pa.date32())
         for name in date_cols:
-            v.flag(_mask(pc.greater(cols[name], limit)), "after_extract_date", name)
+            if birth_by_year and name == "birth_date":
+                year = pa.scalar(extract_date.year, pa.int64())
+                late = pc.greater(pc.year(cols[name]), year)
+            else:
+                late = pc.greater(cols[name], limit)
+            v.flag(_mask(late), "after_extract_date", name)
     # 8. duplicate_patient_id
     if schema.name == "patients":
         counts = pc.value_counts(cols["patient_id"])
@@ -252,6 +288,9 @@ def _validate_table(
                 "after_death",
                 schema.event_date,
             )
+    # 11. duplicate
+    if duplicate is not None:
+        v.flag(duplicate, "duplicate", None)
     rejected = v.rejected
     if rejected.any():
         keep = pa.array(~rejected)
@@ -343,7 +382,68 @@ _DESCRIBE = {
     "copy is rejected",
     "unknown_patient": "patient_id {value!r} is not an accepted patient",
     "after_death": "{column} = {value!r} is after the patient's death",
+    "duplicate": "the row is identical to an earlier row of the same table (the "
+    "first copy is kept)",
 }
+
+
+def _malformed_rejects(name: str, file: str, rows: Sequence[MalformedRow]) -> pa.Table:
+    """Rejects for CSV rows that could not be split into the header's fields."""
+    if not rows:
+        return REJECTS_SCHEMA.empty_table()
+    messages = [
+        f"{file} row {m.row}: "
+        + (
+            "a blank (whitespace-only) line"
+            if not m.text.strip()
+            else f"has {m.fields:,} fields where the header has {m.expected:,}"
+        )
+        for m in rows
+    ]
+    return pa.table(
+        {
+            "table": [name] * len(rows),
+            "source_file": [file] * len(rows),
+            "row": [m.row for m in rows],
+            "patient_id": [m.patient_id for m in rows],
+            "column": [None] * len(rows),
+            "rule": ["malformed_row"] * len(rows),
+            "value": [m.text for m in rows],
+            "message": messages,
+        },
+        schema=REJECTS_SCHEMA,
+    )
+
+
+def _duplicate_rows(raw: pa.Table) -> np.ndarray:
+    """Rows identical, field for field, to an earlier row (the first is kept).
+
+    A 64-bit hash of every row (DuckDB) finds the candidates with a few bytes per
+    row; only rows whose hash repeats are then compared in full.
+    """
+    n = raw.num_rows
+    dup = np.zeros(n, dtype=bool)
+    if n < 2 or raw.num_columns == 0:
+        return dup
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in raw.column_names)
+    indexed = raw.append_column("_i", pa.array(np.arange(n, dtype=np.int64)))
+    with duckdb.connect() as con:
+        con.register("t", indexed)
+        hashed = con.sql(f"SELECT _i, hash({names}) AS h FROM t").to_arrow_table()
+        h = np.empty(n, dtype=np.uint64)
+        h[hashed["_i"].to_numpy()] = hashed["h"].to_numpy()
+        _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+        candidates = np.flatnonzero(counts[inverse] > 1)
+        if candidates.size == 0:
+            return dup
+        con.register("c", indexed.take(pa.array(candidates)))
+        groups = con.sql(
+            f"SELECT list(_i ORDER BY _i) AS ids FROM c GROUP BY {names} "
+            "HAVING count(*) > 1"
+        ).to_arrow_table()
+    for ids in groups["ids"].to_pylist():
+        dup[ids[1:]] = True
+    return dup
 
 
 def load_tables(
@@ -351,13 +451,19 @@ def load_tables(
     *,
     extract_date: dt.date | None = None,
     drug_code_system: str = "bnf",
+    encoding: str = "utf-8",
 ) -> Tables:
     """Read a folder of canonical tables, validate them, and keep every rejected row.
 
-    Each canonical table is ``<name>.csv`` (UTF-8, with or without BOM, LF or
-    CRLF) or ``<name>.parquet``. Headers are matched ignoring case and
-    surrounding spaces; extra columns are dropped (logged). ``patients`` may give
-    ``year_of_birth`` instead of ``birth_date`` (1 July of that year is used).
+    Each canonical table is ``<name>.csv`` (UTF-8 with or without BOM unless
+    ``encoding`` says otherwise, LF or CRLF) or ``<name>.parquet``. A file that
+    cannot be read as a table at all (wrong encoding, not Parquet, truncated, a
+    folder, no permission) is an :class:`~riskstrat.exceptions.UnreadableFileError`
+    naming the file and never its data; a CSV row that cannot be split into
+    the header's fields is a reject (``malformed_row``). Headers are matched
+    ignoring case and surrounding spaces; extra columns are dropped (logged).
+    ``patients`` may give ``year_of_birth`` instead of ``birth_date`` (1 July of
+    that year is used; events are then compared with the birth by year).
     Rows that break the contract go to ``Tables.rejects`` with the file, the row
     number (1-based, header not counted), column, rule and raw value; for every
     table read = accepted + rejected (``Tables.counts``). See the module notes
@@ -372,6 +478,9 @@ def load_tables(
     drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, default="bnf"
         Coding system of ``prescriptions.drug_code`` when the file has no
         ``drug_code_system`` column.
+    encoding : str, default="utf-8"
+        Text encoding of the CSV files (``"latin-1"``, ``"cp1252"``,
+        ``"utf-16"``, ...). A UTF-8 byte-order mark is skipped.
 
     Returns
     -------
@@ -379,6 +488,8 @@ def load_tables(
 
     Raises
     ------
+    UnreadableFileError
+        A file cannot be read as a table (a subclass of ``SchemaError``).
     SchemaError
         A required table (patients, admissions) or a required column is missing,
         a required file is empty (0 bytes), a header is duplicated, or a table
@@ -402,6 +513,7 @@ def load_tables(
             f"{list(DRUG_CODE_SYSTEMS)}. Got {drug_code_system!r} instead."
         )
     check_extract_date(extract_date)
+    encoding = check_encoding(encoding)
     raws: dict[str, RawTable] = {}
     for name in TABLE_NAMES:
         schema = CONTRACT[name]
@@ -416,7 +528,7 @@ def load_tables(
                     f"{name}.csv or {name}.parquet). Found: {present}."
                 )
             continue
-        if file.stat().st_size == 0:
+        if check_readable(file) == 0:
             if schema.required:
                 raise SchemaError(
                     f"{file.name} is empty (0 bytes); {name} is required."
@@ -426,20 +538,25 @@ def load_tables(
                 DataQualityWarning,
             )
             continue
-        raw = read_raw(
-            file, dictionary=[c.name for c in schema.columns if c.dictionary]
+        wanted = {*schema.names, "year_of_birth"}
+        raw, rows, malformed = read_raw(
+            file,
+            dictionary=[c.name for c in schema.columns if c.dictionary],
+            columns=wanted,
+            encoding=encoding,
         )
         _check_columns(schema, raw, file.name)
-        extra = sorted(set(raw.column_names) - set(schema.names) - {"year_of_birth"})
+        extra = sorted(set(raw.column_names) - wanted)
         if extra:
             logger.info(
                 "%s: ignoring columns not in the contract: %s", file.name, extra
             )
-        raws[name] = RawTable(raw, file.name)
+        raws[name] = RawTable(raw, file.name, rows, tuple(malformed))
     return validate_tables(
         raws,
         extract_date=extract_date,
         drug_code_system=drug_code_system,
+        reject_duplicates=True,
     )
 
 
@@ -469,12 +586,15 @@ class RawTable(NamedTuple):
     ``table`` has the contract's column names (text or native Arrow types);
     ``source`` names where it came from (a file name) for rejects and messages;
     ``rows`` gives each row's 1-based row number in that source (default: its
-    position in ``table``), so an adapter's rejects point at the source row.
+    position in ``table``), so an adapter's rejects point at the source row;
+    ``malformed`` the source rows that could not be split into fields (they
+    are rejected as ``malformed_row`` and counted as read).
     """
 
     table: pa.Table
     source: str
     rows: np.ndarray | None = None
+    malformed: tuple[MalformedRow, ...] = ()
 
 
 def validate_tables(
@@ -482,6 +602,7 @@ def validate_tables(
     *,
     extract_date: dt.date | None = None,
     drug_code_system: str = "bnf",
+    reject_duplicates: bool = False,
 ) -> Tables:
     """Validate in-memory canonical tables exactly as :func:`load_tables` does.
 
@@ -489,17 +610,31 @@ def validate_tables(
     rules, rejects and counts are the same whatever the source. An optional
     table not in ``raws`` is absent (empty, and listed in ``Tables.absent``).
 
+    ``reject_duplicates`` turns on the ``duplicate`` rule for event tables. It
+    is on for canonical files, where a row is the whole record, and off for
+    adapters: an OMOP row has its own id, so two source rows that map to the
+    same canonical row are two real records (decision 0010).
+
     Raises
     ------
     SchemaError
         A required table or a required column is missing.
     """
+    raws = dict(raws)
     for name in TABLE_NAMES:
         schema = CONTRACT[name]
         if name not in raws and schema.required:
             raise SchemaError(f"the required {name} table is missing.")
         if name in raws:
             _check_columns(schema, raws[name].table, raws[name].source)
+            checked = check_column_types(
+                raws[name].table, [*schema.columns, _YEAR], raws[name].source
+            )
+            raws[name] = raws[name]._replace(table=checked)
+    birth_by_year = (
+        "birth_date" not in raws["patients"].table.column_names
+        and "year_of_birth" in raws["patients"].table.column_names
+    )
     absent = [n for n in TABLE_NAMES if n not in raws]
     out: dict[str, pa.Table] = {}
     rejects: list[pa.Table] = []
@@ -519,7 +654,7 @@ def validate_tables(
                 }
             )
             continue
-        raw, file_name, source_rows = raws[name]
+        raw, file_name, source_rows, malformed = raws[name]
         if source_rows is not None and len(source_rows) != raw.num_rows:
             raise ValueError(
                 f"{file_name}: {len(source_rows)} source row numbers for "
@@ -528,7 +663,12 @@ def validate_tables(
         # Event tables are validated a slice at a time (slices are views), so the
         # intermediate arrays of the checks stay small however long the table.
         step = raw.num_rows if name == "patients" else _CHUNK_ROWS
-        parts, rej_parts = [], []
+        duplicate = (
+            _duplicate_rows(raw)
+            if reject_duplicates and name in _DEDUPLICATED
+            else None
+        )
+        parts, rej_parts = [], [_malformed_rejects(name, file_name, malformed)]
         for start in range(0, max(raw.num_rows, 1), max(step, 1)):
             piece = raw.slice(start, step)
             part, verdict = _validate_table(
@@ -538,6 +678,10 @@ def validate_tables(
                 extract_date=extract_date,
                 drug_code_system=drug_code_system,
                 patients=patients,
+                duplicate=None
+                if duplicate is None
+                else duplicate[start : start + piece.num_rows],
+                birth_by_year=birth_by_year,
             )
             numbers = (
                 np.arange(start + 1, start + piece.num_rows + 1)
@@ -547,7 +691,9 @@ def validate_tables(
             parts.append(part)
             rej_parts.append(_rejects(name, file_name, verdict, numbers))
         accepted = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
-        rej = rej_parts[0] if len(rej_parts) == 1 else pa.concat_tables(rej_parts)
+        rej = pa.concat_tables(rej_parts)
+        if malformed:  # in source order, whatever the rule
+            rej = rej.take(pc.sort_indices(rej["row"]))
         if name == "patients":
             patients = accepted
         out[name] = accepted
@@ -556,7 +702,7 @@ def validate_tables(
             {
                 "table": name,
                 "source_file": file_name,
-                "read": raw.num_rows,
+                "read": raw.num_rows + len(malformed),
                 "accepted": accepted.num_rows,
                 "rejected": rej.num_rows,
             }
@@ -564,16 +710,20 @@ def validate_tables(
         logger.info(
             "%s: read %d, accepted %d, rejected %d",
             file_name,
-            raw.num_rows,
+            raw.num_rows + len(malformed),
             accepted.num_rows,
             rej.num_rows,
         )
         if rej.num_rows:
             first = rej.slice(0, 1).to_pylist()[0]
             by_rule = sorted(set(rej["rule"].to_pylist()), key=RULES.index)
+            where = f"row {first['row']}" + (
+                f", column {first['column']}" if first["column"] else ""
+            )
+            # No value and no patient id here: warnings end up in logs.
             warn_caller(
                 f"{file_name}: {rej.num_rows} rows rejected ({', '.join(by_rule)}); "
-                f"first: {first['message']}. See Tables.rejects.",
+                f"first: {where} ({first['rule']}). See Tables.rejects.",
                 DataQualityWarning,
             )
     return Tables(

@@ -10,19 +10,23 @@ values that were present but unparseable.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
-from riskstrat.exceptions import SchemaError
+from riskstrat.exceptions import SchemaError, UnreadableFileError
+from riskstrat.sources._files import (
+    MalformedRow,
+    parquet_schema,
+    read_csv_rows,
+    read_header,
+    read_parquet,
+)
 from riskstrat.sources._schema import DICTIONARY_STRING, Column
 
 __all__: list[str] = []
@@ -43,31 +47,66 @@ def normalise_name(name: str) -> str:
     return name.replace("\ufeff", "").strip().lower()
 
 
-def read_raw(path: Path, *, dictionary: Sequence[str] = ()) -> pa.Table:
+class RawRead(NamedTuple):
+    """What :func:`read_raw` got from one file.
+
+    ``table`` holds the well-formed rows; ``rows`` their 1-based source row
+    numbers when malformed rows were taken out (else None: row i is i + 1);
+    ``malformed`` the rows that could not be split into the header's fields.
+    """
+
+    table: pa.Table
+    rows: np.ndarray | None
+    malformed: list[MalformedRow]
+
+
+def read_raw(
+    path: Path,
+    *,
+    dictionary: Sequence[str] = (),
+    columns: Collection[str] | None = None,
+    encoding: str = "utf-8",
+) -> RawRead:
     """Read a CSV (every column as text) or Parquet file with normalised headers.
 
     Columns named in ``dictionary`` (normalised names) are read dictionary-
     encoded, so repeated codes and names are never held as one string per row.
+    Only the columns named in ``columns`` (normalised) are read from Parquet,
+    when given. Every file-level fault is an ``UnreadableFileError``
+    (:mod:`riskstrat.sources._files`); malformed CSV rows are returned apart.
     """
     wanted = set(dictionary)
     if path.suffix == ".parquet":
-        names = pq.read_schema(path).names
-        table = pq.read_table(
-            path, read_dictionary=[n for n in names if normalise_name(n) in wanted]
-        )
-    else:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            header_line = fh.readline()
-        header = next(csv.reader(io.StringIO(header_line)), [])
-        if not header:
-            return pa.table({})
-        names = [h.replace("\ufeff", "") for h in header]
-        table = read_csv_text(
+        names = parquet_schema(path).names
+        check_unique_headers(names, path.name)
+        keep = [n for n in names if columns is None or normalise_name(n) in columns]
+        table = read_parquet(
             path,
-            names,
-            dictionary=[n for n in names if normalise_name(n) in wanted],
+            columns=keep,
+            dictionary=[n for n in keep if normalise_name(n) in wanted],
         )
-    return normalise_headers(table, path.name)
+        return RawRead(normalise_headers(table, path.name), None, [])
+    header, delimiter = read_header(path, encoding=encoding)
+    if not header:
+        return RawRead(pa.table({}), None, [])
+    check_unique_headers(header, path.name)
+    table, malformed = read_csv_rows(
+        path,
+        header,
+        delimiter=delimiter,
+        encoding=encoding,
+        column_types={
+            n: DICTIONARY_STRING if normalise_name(n) in wanted else pa.string()
+            for n in header
+        },
+    )
+    rows = None
+    if malformed:
+        gone = np.array(sorted(m.row for m in malformed), dtype=np.int64)
+        rows = np.setdiff1d(
+            np.arange(1, table.num_rows + len(malformed) + 1, dtype=np.int64), gone
+        )
+    return RawRead(normalise_headers(table, path.name), rows, malformed)
 
 
 def read_csv_text(
@@ -76,23 +115,31 @@ def read_csv_text(
     *,
     delimiter: str = ",",
     dictionary: Sequence[str] = (),
+    encoding: str = "utf-8",
 ) -> pa.Table:
     """A CSV file with every column of its header ``names`` read as text.
 
-    Columns in ``dictionary`` are read as dictionary-encoded text.
+    Columns in ``dictionary`` are read as dictionary-encoded text. A file with
+    malformed rows is refused as a whole (adapters number rows by position).
     """
     encoded = set(dictionary)
-    return pacsv.read_csv(
+    table, malformed = read_csv_rows(
         path,
-        read_options=pacsv.ReadOptions(encoding="utf8", block_size=1 << 24),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter),
-        convert_options=pacsv.ConvertOptions(
-            column_types={
-                n: DICTIONARY_STRING if n in encoded else pa.string() for n in names
-            },
-            strings_can_be_null=False,
-        ),
+        names,
+        delimiter=delimiter,
+        encoding=encoding,
+        column_types={
+            n: DICTIONARY_STRING if n in encoded else pa.string() for n in names
+        },
     )
+    if malformed:
+        first = malformed[0]
+        raise UnreadableFileError(
+            f"{path.name}: {len(malformed):,} row(s) do not have the header's "
+            f"{first.expected} fields (first: row {first.row:,} has "
+            f"{first.fields:,}); fix or remove them."
+        )
+    return table
 
 
 def normalise_headers(table: pa.Table, file_name: str) -> pa.Table:
@@ -103,14 +150,19 @@ def normalise_headers(table: pa.Table, file_name: str) -> pa.Table:
     SchemaError
         Two headers are the same once normalised (``Sex`` and ``sex ``).
     """
-    normalised = [normalise_name(n) for n in table.column_names]
+    return table.rename_columns(check_unique_headers(table.column_names, file_name))
+
+
+def check_unique_headers(names: Sequence[str], file_name: str) -> list[str]:
+    """The normalised ``names``; a header met twice is a ``SchemaError``."""
+    normalised = [normalise_name(n) for n in names]
     dupes = sorted({n for n in normalised if normalised.count(n) > 1})
     if dupes:
         raise SchemaError(
             f"{file_name}: column(s) {dupes} appear more than once (headers are "
             "matched ignoring case and surrounding spaces)."
         )
-    return table.rename_columns(normalised)
+    return normalised
 
 
 def check_required_columns(
@@ -159,6 +211,72 @@ def check_required_columns(
     )
 
 
+def _is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        return _is_text(t.value_type)
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_string_view(t)
+        or pa.types.is_null(t)
+    )
+
+
+def _readable(t: pa.DataType, dtype: str) -> bool:
+    """A source column of Arrow type ``t`` can be parsed as contract ``dtype``."""
+    if _is_text(t):
+        return True
+    if dtype == "date":
+        return pa.types.is_date(t) or pa.types.is_timestamp(t)
+    if dtype == "int":
+        return pa.types.is_integer(t) or pa.types.is_floating(t)
+    if dtype == "bool":
+        return pa.types.is_boolean(t) or pa.types.is_integer(t)
+    if dtype == "time":
+        return pa.types.is_time(t)
+    if dtype == "list<string>":
+        return (pa.types.is_list(t) or pa.types.is_large_list(t)) and _is_text(
+            t.value_type
+        )
+    # string: a numeric id is read as its text
+    return pa.types.is_integer(t) or pa.types.is_floating(t)
+
+
+def check_column_types(
+    table: pa.Table, columns: Sequence[Column], file: str
+) -> pa.Table:
+    """Refuse a contract column whose type cannot be read; decode binary columns.
+
+    A Parquet column of bytes (no UTF-8 annotation) is decoded as UTF-8 text.
+
+    Raises
+    ------
+    UnreadableFileError
+        A column of a type the contract cannot read (a struct, a map, a list
+        where a value is expected), or bytes that are not UTF-8.
+    """
+    for col in columns:
+        if col.name not in table.column_names:
+            continue
+        t = table.schema.field(col.name).type
+        if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            try:
+                text = table[col.name].cast(pa.string())
+            except pa.ArrowInvalid:
+                raise UnreadableFileError(
+                    f"{file}: column {col.name} holds bytes that are not UTF-8 text."
+                ) from None
+            i = table.column_names.index(col.name)
+            table = table.set_column(i, col.name, text)
+            continue
+        if not _readable(t, col.dtype):
+            raise UnreadableFileError(
+                f"{file}: column {col.name} has type {t}, which cannot be read as "
+                f"the contract's {col.dtype}; store it as text or as {col.dtype}."
+            )
+    return table
+
+
 def as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Trimmed text of any column; empty strings become null."""
     if pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
@@ -196,7 +314,10 @@ def parse_column(
         if pa.types.is_date(t):
             return raw.cast(pa.date32()), np.zeros(len(raw), dtype=bool)
         if pa.types.is_timestamp(t):
-            return raw.cast(pa.timestamp("s")).cast(pa.date32()), np.zeros(
+            # A zoned instant is dated in its own zone (23:30 on 1 June in London
+            # is 1 June, although it is 22:30 UTC), never after a cast to UTC.
+            local = pc.local_timestamp(raw) if t.tz else raw
+            return local.cast(pa.timestamp("s")).cast(pa.date32()), np.zeros(
                 len(raw), dtype=bool
             )
         text = as_text(raw)
@@ -223,7 +344,14 @@ def parse_column(
         return parsed, _mask(pc.and_(pc.is_valid(text), pc.invert(known)))
     if column.dtype == "int":
         if pa.types.is_integer(t):
-            return raw.cast(pa.int32()), np.zeros(len(raw), dtype=bool)
+            if t.bit_width < 32 or t == pa.int32():
+                return raw.cast(pa.int32()), np.zeros(len(raw), dtype=bool)
+            wide = raw.cast(pa.int64()) if t != pa.uint64() else raw
+            ok = pc.and_(
+                pc.greater_equal(wide, -(2**31)), pc.less(wide, 2**31)
+            ).fill_null(True)
+            parsed = pc.if_else(ok, wide, None).cast(pa.int32())
+            return parsed, ~_mask(ok)
         if pa.types.is_floating(t):
             whole = pc.equal(pc.floor(raw), raw)
             ok = pc.and_(whole, pc.less(pc.abs(raw), 2**31))
@@ -234,7 +362,9 @@ def parse_column(
             pc.match_substring_regex(text, _INT_RE),
             pc.less(pc.utf8_length(text), 10),
         )
-        parsed = pc.if_else(ok, text, None).cast(pa.int64()).cast(pa.int32())
+        # Arrow's cast refuses a leading "+" ("+4"): drop it first.
+        digits = pc.replace_substring_regex(text, r"^\+", "")
+        parsed = pc.if_else(ok, digits, None).cast(pa.int64()).cast(pa.int32())
         return parsed, _mask(pc.and_(pc.is_valid(text), pc.invert(ok.fill_null(False))))
     if column.dtype == "time":
         if pa.types.is_time(t):

@@ -20,11 +20,17 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from riskstrat.exceptions import SchemaError
+from riskstrat.exceptions import SchemaError, UnreadableFileError
+from riskstrat.sources._files import (
+    check_readable,
+    parquet_schema,
+    read_header,
+    read_parquet,
+)
 from riskstrat.sources._parse import (
     check_required_columns,
+    check_unique_headers,
     normalise_headers,
     normalise_name,
     read_csv_text,
@@ -86,8 +92,11 @@ def is_duckdb_file(path: Path) -> bool:
     """``path`` is a DuckDB database file (checked by its magic bytes)."""
     if not path.is_file():
         return False
-    with path.open("rb") as fh:
-        head = fh.read(12)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return False
     return head[8:12] == _DUCKDB_MAGIC
 
 
@@ -203,16 +212,20 @@ def _visible(folder: Path) -> list[Path]:
 
 
 def _read_file(path: Path) -> pa.Table:
-    """A CSV (every column as text) or Parquet file as Arrow, headers normalised."""
+    """A CSV (every column as text) or Parquet file as Arrow, headers normalised.
+
+    Every file-level fault (encoding, truncation, not Parquet, a folder, a header
+    with no end) is an ``UnreadableFileError`` naming the file, not its data.
+    """
     if path.suffix.lower() == ".parquet":
-        table = pq.read_table(path)
+        names = parquet_schema(path).names
+        check_unique_headers(names, path.name)
+        table = read_parquet(path, columns=names, dictionary=())
     else:
-        if path.stat().st_size == 0:
+        if check_readable(path) == 0:
             raise SchemaError(f"{path.name} is empty (0 bytes): it has no header row.")
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            header = fh.readline()
-        delimiter = "\t" if header.count("\t") > header.count(",") else ","
-        names = [n.strip().strip('"') for n in header.rstrip("\r\n").split(delimiter)]
+        names, delimiter = read_header(path, encoding="utf-8")
+        check_unique_headers(names, path.name)
         table = read_csv_text(path, names, delimiter=delimiter)
     return normalise_headers(table, path.name)
 
@@ -234,7 +247,13 @@ def _view_of_file(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> Sour
         scan = f"read_parquet('{quoted}')"
     else:
         scan = f"read_csv('{quoted}', header = true, all_varchar = true)"
-    cols = run(con, f"DESCRIBE SELECT * FROM {scan}")
+    check_readable(path)
+    try:
+        cols = run(con, f"DESCRIBE SELECT * FROM {scan}")
+    except duckdb.Error as exc:
+        raise UnreadableFileError(
+            f"{path.name}: cannot be read as a table ({type(exc).__name__})."
+        ) from None
     select = ", ".join(f'"{c[0]}" AS "{normalise_name(c[0])}"' for c in cols)
     run(con, f"CREATE OR REPLACE VIEW src_{name} AS SELECT {select} FROM {scan}")
     return _describe(con, name, path.name, count=False)
@@ -268,7 +287,13 @@ def _open_duckdb(
     schema: str | None,
 ) -> dict[str, SourceView]:
     quoted = str(path).replace("'", "''")
-    run(con, f"ATTACH '{quoted}' AS src (READ_ONLY)")
+    try:
+        run(con, f"ATTACH '{quoted}' AS src (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise UnreadableFileError(
+            f"{path.name}: the DuckDB database cannot be opened "
+            f"({type(exc).__name__}); it may be damaged or in use."
+        ) from None
     listing = run(
         con,
         "SELECT table_schema, table_name, table_type FROM information_schema.tables "

@@ -10,8 +10,10 @@ result is an ordinary :class:`~riskstrat.sources.Tables`, so the same
 preparation and SQL run on it as on any other.
 
 Before trusting a folder its files are checked against ``_counts.parquet``: each
-table's row count must equal the accepted count and its schema the contract's;
-otherwise the folder is read and validated as any other.
+table file's SHA-256 must equal the one recorded when it was written, its row
+count the accepted count and its schema the contract's; otherwise (a file edited
+by hand, a folder written before checksums were recorded) the folder is read and
+validated as any other.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from riskstrat.sources._schema import CONTRACT
-from riskstrat.sources._tables import EXTRACT_DATE_KEY, TABLE_NAMES, Tables
+from riskstrat.sources._tables import (
+    EXTRACT_DATE_KEY,
+    TABLE_NAMES,
+    Tables,
+    file_sha256,
+)
 
 __all__ = ["ValidatedFolder", "read_validated", "validated_folder"]
 
@@ -79,7 +86,14 @@ def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
     folder = Path(path)
     if not (folder / _COUNTS).is_file():
         return None
-    counts_table = pq.read_table(folder / _COUNTS)
+    try:
+        counts_table = pq.read_table(folder / _COUNTS)
+    except (pa.ArrowException, OSError):
+        logger.info("%s cannot be read; validating the folder again", _COUNTS)
+        return None
+    if "sha256" not in counts_table.column_names:
+        logger.info("%s has no checksums; validating the folder again", _COUNTS)
+        return None
     counts = {r["table"]: r for r in counts_table.to_pylist()}
     absent = []
     for name in TABLE_NAMES:
@@ -89,25 +103,30 @@ def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
                 return None
             absent.append(name)
             continue
-        meta = pq.read_metadata(file)
         row = counts.get(name)
-        if (
-            row is None
-            or row["accepted"] != meta.num_rows
-            or not _same_columns(
-                meta.schema.to_arrow_schema(), CONTRACT[name].arrow_schema()
+        if row is None or row["sha256"] != file_sha256(file):
+            logger.info(
+                "%s changed since it was validated (SHA-256 differs from %s); "
+                "validating the folder again",
+                file.name,
+                _COUNTS,
             )
+            return None
+        meta = pq.read_metadata(file)
+        if row["accepted"] != meta.num_rows or not _same_columns(
+            meta.schema.to_arrow_schema(), CONTRACT[name].arrow_schema()
         ):
             logger.info(
                 "%s does not match %s; validating the folder again", file.name, _COUNTS
             )
             return None
     stored = (counts_table.schema.metadata or {}).get(EXTRACT_DATE_KEY.encode(), b"")
-    return ValidatedFolder(
-        path=folder,
-        absent=tuple(absent),
-        extract_date=dt.date.fromisoformat(stored.decode()) if stored else None,
-    )
+    try:
+        extract = dt.date.fromisoformat(stored.decode()) if stored else None
+    except ValueError:
+        logger.info("%s: unreadable extract date; validating again", _COUNTS)
+        return None
+    return ValidatedFolder(path=folder, absent=tuple(absent), extract_date=extract)
 
 
 def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:

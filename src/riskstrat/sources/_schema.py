@@ -19,6 +19,7 @@ __all__ = [
     "DICTIONARY_STRING",
     "DRUG_CODE_SYSTEMS",
     "EARLIEST_DATE",
+    "LATEST_DATE",
     "REJECTS_SCHEMA",
     "RESIDENCE_TYPES",
     "SCREENING_OUTCOMES",
@@ -36,6 +37,10 @@ DRUG_CODE_SYSTEMS = ("bnf", "dmd", "atc", "rxnorm")
 
 #: Dates before this are treated as impossible (rule ``impossible_date``).
 EARLIEST_DATE = dt.date(1900, 1, 1)
+
+#: Dates after this are treated as impossible even with no extract date (an
+#: "open" sentinel such as 9999-12-31 must be left empty instead).
+LATEST_DATE = dt.date(2199, 12, 31)
 
 #: Arrow type of a dictionary-encoded string column (``Column.dictionary``).
 DICTIONARY_STRING = pa.dictionary(pa.int32(), pa.string())

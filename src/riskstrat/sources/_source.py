@@ -37,9 +37,9 @@ def load_source(
     extract_date : datetime.date, optional
         When the data were extracted; later rows are rejected.
     **options
-        Passed to the reader: ``drug_code_system`` (canonical); ``schema``,
-        ``inpatient_urgency`` (omop); ``icd10_map``, ``inpatient_urgency``
-        (synthea).
+        Passed to the reader: ``drug_code_system``, ``encoding`` (canonical);
+        ``schema``, ``inpatient_urgency`` (omop); ``icd10_map``,
+        ``inpatient_urgency`` (synthea).
 
     Returns
     -------
@@ -80,7 +80,7 @@ def load_source(
             f"Got {source!r} instead."
         )
     allowed = {
-        "canonical": {"drug_code_system"},
+        "canonical": {"drug_code_system", "encoding"},
         "omop": {"schema", "inpatient_urgency"},
         "synthea": {"icd10_map", "inpatient_urgency"},
     }[source]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +17,14 @@ from riskstrat._utils import write_parquet
 from riskstrat.exceptions import SchemaError
 from riskstrat.sources._schema import CONTRACT, REJECTS_SCHEMA
 
-__all__ = ["COUNTS_SCHEMA", "EXTRACT_DATE_KEY", "TABLE_NAMES", "Tables"]
+__all__ = [
+    "COUNTS_SCHEMA",
+    "EXTRACT_DATE_KEY",
+    "TABLE_NAMES",
+    "Tables",
+    "file_sha256",
+    "publish_folder",
+]
 
 TABLE_NAMES: tuple[str, ...] = tuple(CONTRACT)
 
@@ -119,12 +129,16 @@ class Tables:
     def to_parquet(self, directory: str | os.PathLike[str]) -> Path:
         """Write each canonical table as ``<name>.parquet`` into ``directory``.
 
-        Absent tables are not written, so :func:`load_tables` reports them absent
+        Absent tables are not written (and a stale ``<name>.parquet`` of an
+        absent table is removed), so :func:`load_tables` reports them absent
         again. Rejects and counts are written as ``_rejects.parquet`` and
-        ``_counts.parquet``; the extract date, if known, is kept in the metadata
-        of ``_counts.parquet`` (:data:`EXTRACT_DATE_KEY`), so a reader of the
-        folder knows how far outcomes were observed. Each file is written to a
-        temporary name and renamed, so a reader never sees half a file.
+        ``_counts.parquet``; ``_counts.parquet`` also holds the SHA-256 of each
+        table file (column ``sha256``), so a reader can tell a changed file
+        from a validated one, and the extract date, if known, in its metadata
+        (:data:`EXTRACT_DATE_KEY`), so a reader of the folder knows how far
+        outcomes were observed. Each file is written to a temporary name and
+        renamed, so a reader never sees half a file; :func:`publish_folder`
+        makes the whole folder appear at once.
 
         Returns
         -------
@@ -135,13 +149,96 @@ class Tables:
         out.mkdir(parents=True, exist_ok=True)
         files = {name: t for name, t in self.items() if name not in self.absent}
         files["_rejects"] = self.rejects
-        extract = "" if self.extract_date is None else self.extract_date.isoformat()
-        files["_counts"] = self.counts.replace_schema_metadata(
-            {EXTRACT_DATE_KEY: extract}
-        )
+        digests: dict[str, str] = {}
         for name, table in files.items():
-            write_parquet_atomic(table, out / f"{name}.parquet")
+            path = out / f"{name}.parquet"
+            write_parquet_atomic(table, path)
+            digests[name] = file_sha256(path)
+        for name in self.absent:
+            (out / f"{name}.parquet").unlink(missing_ok=True)
+        extract = "" if self.extract_date is None else self.extract_date.isoformat()
+        sha = pa.array(
+            [digests.get(t) for t in self.counts["table"].to_pylist()], pa.string()
+        )
+        counts = self.counts.append_column("sha256", sha)
+        write_parquet_atomic(
+            counts.replace_schema_metadata({EXTRACT_DATE_KEY: extract}),
+            out / "_counts.parquet",
+        )
         return out
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_folder(
+    tables: Tables, directory: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write ``tables`` as a new folder that appears whole, by one rename.
+
+    The tables are written into a temporary sibling folder, which is then
+    renamed to ``directory``: a reader sees the old folder or the new one,
+    never a mix, and a failed write leaves ``directory`` as it was.
+
+    Parameters
+    ----------
+    tables : Tables
+    directory : path-like
+        Must not exist or be empty, unless ``overwrite``.
+    overwrite : bool, default=False
+        Replace a non-empty ``directory`` (its old contents are removed, so no
+        table of an earlier population survives).
+
+    Raises
+    ------
+    FileExistsError
+        ``directory`` holds files and ``overwrite`` is False, or is a file.
+    """
+    out = Path(directory)
+    check_publishable(out, overwrite=overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".new"))
+    old = None
+    try:
+        tables.to_parquet(tmp)
+        if out.exists():
+            old = Path(
+                tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".old")
+            )
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not out.exists():
+            os.replace(old / out.name, out)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    return out
+
+
+def check_publishable(out: Path, *, overwrite: bool) -> None:
+    """Refuse a target that is a file, or a non-empty folder without ``overwrite``.
+
+    Raises
+    ------
+    FileExistsError
+        With a message that says what to do.
+    """
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file; give a folder for the tables.")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"{out} is not empty; give an empty or new folder, or --overwrite to "
+            "replace its contents (nothing of the old folder is kept)."
+        )
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:

@@ -159,19 +159,39 @@ class Truth:
 
     @classmethod
     def from_json(cls, text: str) -> Truth:
-        """Rebuild a truth written by :meth:`to_json`."""
-        d = json.loads(text)
-        prog = d["programme"]
-        if prog is not None:
-            prog = Programme(**{**prog, "start": dt.date.fromisoformat(prog["start"])})
-        return cls(
-            start=dt.date.fromisoformat(d["start"]),
-            end=dt.date.fromisoformat(d["end"]),
-            n_patients=int(d["n_patients"]),
-            random_state=int(d["random_state"]),
-            programme=prog,
-            params=SynthParams(**d["params"]),
-        )
+        """Rebuild a truth written by :meth:`to_json`.
+
+        Raises
+        ------
+        ValueError
+            ``text`` is not a complete truth (truncated, edited, another file);
+            the message names what is wrong, not the content.
+        """
+        try:
+            d = json.loads(text)
+            prog = d["programme"]
+            if prog is not None:
+                start = dt.date.fromisoformat(prog["start"])
+                prog = Programme(**{**prog, "start": start})
+            return cls(
+                start=dt.date.fromisoformat(d["start"]),
+                end=dt.date.fromisoformat(d["end"]),
+                n_patients=int(d["n_patients"]),
+                random_state=int(d["random_state"]),
+                programme=prog,
+                params=SynthParams(**d["params"]),
+            )
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                "the truth file is truncated or damaged. Write it again with "
+                "`riskstrat synth`."
+            ) from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(
+                f"not a riskstrat truth file ({type(exc).__name__}: {exc}); write it "
+                "again with `riskstrat synth`."
+            ) from None
 
 
 @dataclass(frozen=True, kw_only=True)
