@@ -597,6 +597,13 @@ def score(
         typer.Option(help="Stop (exit 1) when a table loses more rows than this."),
     ] = 0.01,
     keep: Annotated[int, typer.Option(help="Published runs to keep.")] = 60,
+    localities: Annotated[
+        Path | None,
+        typer.Option(
+            help="Localities file (locality, case_managers_fte, caseload_per_fte, "
+            "reserve_share): with it the run writes caseloads and waiting lists."
+        ),
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option(help="Index date YYYY-MM-DD to score on (default: today)."),
@@ -630,6 +637,7 @@ def score(
             model=model,
             max_reject_share=max_reject_share,
             keep_runs=keep,
+            localities=localities,
             engine=engine,  # type: ignore[arg-type]
             source=source,  # type: ignore[arg-type]
             tracking_uri=tracking_uri,
@@ -643,15 +651,17 @@ def score(
         except (OSError, ValueError) as exc:
             err_console.print(f"[red]error:[/] --features {features_file}: {exc}")
             raise typer.Exit(code=EXIT_INPUT) from None
-    codes = (
+    codes: tuple[tuple[type[Exception], int | None], ...] = (
         (RunLockedError, EXIT_LOCKED),
         (TooManyRejectsError, EXIT_REJECTS),
         (LookupError, EXIT_NO_MODEL),
         (SchemaError, None),
-        ((ValueError, FileNotFoundError, NotADirectoryError), EXIT_INPUT),
+        (ValueError, EXIT_INPUT),
+        (OSError, EXIT_INPUT),
     )
     try:
-        with console.status("scoring") as status:
+        with console.status("scoring") as status, warnings.catch_warnings():
+            warnings.simplefilter("always", DataQualityWarning)  # to the log
             run = run_nightly(
                 data,
                 as_of=day,
@@ -661,7 +671,7 @@ def score(
                 progress=lambda name: status.update(f"stage: {name}"),
                 environment={"started": dt.datetime.now(dt.UTC).isoformat()},
             )
-    except tuple(kind for kind, _ in codes) as exc:  # type: ignore[misc]
+    except tuple(kind for kind, _ in codes) as exc:
         code = next(c for kind, c in codes if isinstance(exc, kind))
         if code is None:  # a schema error: the model's, or the input's
             code = EXIT_MODEL_MISMATCH if "trained on" in str(exc) else EXIT_INPUT
@@ -794,19 +804,80 @@ def demo(
     from riskstrat.batch import NightlySettings, run_nightly
 
     nightly = out / "nightly"
-    settings = NightlySettings(model=f"{model_name}@champion")
-    for day in (end - dt.timedelta(days=2), end - dt.timedelta(days=1)):
-        run = run_nightly(source, as_of=day, out=nightly, settings=settings)
+    localities = out / "localities.csv"
+    localities.write_text(_demo_localities(tables))
+    settings = NightlySettings(model=f"{model_name}@champion", localities=localities)
+    runs = []
+    for day in (_monthly_before(end, 2), _monthly_before(end, 1)):
+        runs.append(run_nightly(source, as_of=day, out=nightly, settings=settings))
+        r = runs[-1]
         console.print(
-            f"5. nightly run {day}: {run.people:,} people scored with "
-            f"{run.model_name} v{run.model_version} -> {run.folder}"
+            f"5. nightly run {day}: {r.people:,} people scored with "
+            f"{r.model_name} v{r.model_version} -> {r.folder}"
         )
+    _show_caseload(runs[-1].folder)
     console.print("\nOutputs:")
     console.print(f"  canonical tables + truth.json  {source}")
     console.print(f"  rejected rows                  {rejects}")
     console.print(f"  evaluation tables and figures  {evaluation}")
     console.print(f"  MLflow runs and registry       {info.get('tracking_uri')}")
     console.print(f"  nightly runs (latest)          {nightly / 'latest'}")
+    console.print(
+        f"    caseloads, waiting lists     {nightly / 'latest' / 'caseload.csv'}"
+    )
+    console.print(
+        f"    alerts                       {nightly / 'latest' / 'alerts.csv'}"
+    )
+
+
+def _demo_localities(tables) -> str:
+    """A localities file for the demo: 0.6 FTE per locality of the population."""
+    import pyarrow.compute as pc
+
+    names = sorted(
+        v for v in pc.unique(tables.patients["locality"]).to_pylist() if v is not None
+    )
+    rows = "".join(f"{name},0.6,50,0.15\n" for name in names)
+    return "locality,case_managers_fte,caseload_per_fte,reserve_share\n" + rows
+
+
+def _monthly_before(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` before ``day`` (the 28th at most)."""
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, 28))
+
+
+def _show_caseload(folder: Path) -> None:
+    """Print the head of one locality's caseload and the alerts of a run."""
+    import pyarrow.parquet as pq
+
+    cl = pq.read_table(folder / "caseload.parquet").to_pandas()
+    alerts = pq.read_table(folder / "alerts.parquet").to_pandas()
+    if cl.empty:
+        console.print("   (no caseload: nobody eligible)")
+        return
+    where = str(cl["locality"].iloc[0])
+    head = cl[cl["locality"] == where].head(5)
+    rt = RichTable(title=f"Caseload of {where} on {folder.name} (first 5)")
+    for col in ("position", "patient", "tier", "risk", "status", "why"):
+        rt.add_column(col)
+    for r in head.itertuples():
+        why = r.reasons if r.reasons is not None else r.rules_met
+        rt.add_row(
+            str(r.position),
+            str(r.patient_id),
+            str(r.tier),
+            f"{r.risk:.1%}",
+            str(r.status),
+            "; ".join(list(why)) if why is not None and len(why) else "-",
+        )
+    console.print(rt)
+    console.print(
+        f"   {len(alerts):,} alerts since the previous run "
+        f"({', '.join(sorted(set(alerts['trigger'])))})"
+        if len(alerts)
+        else "   no alerts since the previous run"
+    )
 
 
 def main() -> None:

@@ -24,12 +24,31 @@ from riskstrat.batch import (
     complete_runs,
     run_nightly,
 )
+from riskstrat.batch._nightly import STAGES
 from riskstrat.batch._publish import publish_lock
 from riskstrat.exceptions import SchemaError
 from riskstrat.features import FeatureSpec, build_cohort, build_features
 
-D1, D2 = dt.date(2023, 4, 1), dt.date(2023, 4, 2)
-DATA_FILES = ("scores.parquet", "scores.csv", "rejects.parquet", "monitoring.parquet")
+D1, D2 = dt.date(2023, 3, 1), dt.date(2023, 4, 1)
+DATA_FILES = (
+    "scores.parquet",
+    "scores.csv",
+    "rejects.parquet",
+    "monitoring.parquet",
+    "caseload.parquet",
+    "caseload.csv",
+    "waiting.parquet",
+    "alerts.parquet",
+    "alerts.csv",
+    "tiers.parquet",
+)
+LOCALITIES = """locality,case_managers_fte,caseload_per_fte,reserve_share
+West Essex,0.2,50,0.15
+North East Essex,0.2,50,0.15
+Mid Essex,0.2,50,0.15
+South West Essex,0.2,50,0.15
+South East Essex,0.2,50,0.15
+"""
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +56,11 @@ def env(registered, tmp_path_factory):
     pop, uri, loaded = registered
     folder = tmp_path_factory.mktemp("nightly") / "pop"
     pop.write(folder)
-    settings = NightlySettings(model="risk@champion", tracking_uri=uri)
+    localities = folder.parent / "localities.csv"
+    localities.write_text(LOCALITIES)
+    settings = NightlySettings(
+        model="risk@champion", tracking_uri=uri, localities=localities
+    )
     return folder, settings, loaded
 
 
@@ -61,10 +84,26 @@ def test_two_consecutive_nights(env, tmp_path):
     second = run_nightly(folder, as_of=D2, out=tmp_path, settings=settings)
     assert first.previous is None and second.previous == first.folder
     assert [d for d, _ in complete_runs(tmp_path)] == [D1, D2]
-    assert os.readlink(tmp_path / "latest") == "runs/2023-04-02"
-    run = tmp_path / "runs" / "2023-04-02"
+    assert os.readlink(tmp_path / "latest") == "runs/2023-04-01"
+    run = tmp_path / "runs" / "2023-04-01"
     for name in (*DATA_FILES, "rejects.csv", "manifest.json", "run.log"):
         assert (run / name).is_file(), name
+    # Alerts: none on the first night (nothing to compare with), some on the second,
+    # each naming an event between the two runs or a change of tier or risk.
+    a1 = pq.read_table(first.folder / "alerts.parquet")
+    a2 = pq.read_table(run / "alerts.parquet").to_pandas()
+    assert a1.num_rows == 0
+    m1 = json.loads((first.folder / "manifest.json").read_text())
+    assert "no previous run" in m1["alerts"]["notice"]
+    assert len(a2) > 0
+    events = a2[a2.trigger.isin(["emergency_admission", "second_admission_12m"])]
+    assert ((events.event_date >= D1) & (events.event_date < D2)).all()
+    assert set(a2.previous_as_of) == {D1}
+    # Caseloads fit the capacity: 0.2 FTE x 50 = 10 places less a 15 % reserve.
+    cl = pq.read_table(run / "caseload.parquet").to_pandas()
+    assert (cl.groupby("locality").size() <= 10).all()
+    waiting = pq.read_table(run / "waiting.parquet").to_pandas()
+    assert set(cl.patient_id).isdisjoint(waiting.patient_id)
     scores = pq.read_table(run / "scores.parquet")
     assert set(scores["model_version"].to_pylist()) == {loaded.version}
     assert pc.min(scores["as_of"]).as_py() == D2
@@ -76,7 +115,7 @@ def test_two_consecutive_nights(env, tmp_path):
         "run_id": loaded.run_id,
         "feature_schema_hash": loaded.feature_schema["hash"],
     }
-    assert manifest["previous_run"] == "2023-04-01"
+    assert manifest["previous_run"] == "2023-03-01"
     assert manifest["inputs"]["tables"]["patients"]["read"] > 0
     files = {f["file"] for f in manifest["inputs"]["files"]}
     assert {"patients.parquet", "_counts.parquet"} <= files
@@ -95,10 +134,10 @@ def test_a_rerun_gives_byte_identical_data_files(env, tmp_path):
     for other in (tmp_path / "a", tmp_path / "b"):
         again = _digests(other / "runs")
         for name in DATA_FILES:
-            key = f"2023-04-01/{name}"
+            key = f"2023-03-01/{name}"
             assert again[key] == first[key], name
-        assert _content(other / "runs" / "2023-04-01") == _content(
-            tmp_path / "a" / "runs" / "2023-04-01"
+        assert _content(other / "runs" / "2023-03-01") == _content(
+            tmp_path / "a" / "runs" / "2023-03-01"
         )
 
 
@@ -162,12 +201,11 @@ def _score(folder, out, uri, day):
         sys.executable, "-c", "from riskstrat.cli import main; main()",
         "score", "--data", str(folder), "--out", str(out), "--as-of", day.isoformat(),
         "--model", "risk@champion", "--tracking-uri", uri,
+        "--localities", str(folder.parent / "localities.csv"),
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "stage", ["open", "model", "features", "score", "monitor", "write", "publish"]
-)
+@pytest.mark.parametrize("stage", STAGES)
 def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
     env, tmp_path_factory, stage
 ):
@@ -207,4 +245,4 @@ def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
     run_nightly(folder, as_of=D2, out=clean, settings=settings)
     a, b = _digests(out / "runs"), _digests(clean / "runs")
     for name in DATA_FILES:
-        assert a[f"2023-04-02/{name}"] == b[f"2023-04-02/{name}"], name
+        assert a[f"2023-04-01/{name}"] == b[f"2023-04-01/{name}"], name

@@ -20,24 +20,48 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import riskstrat
 from riskstrat._utils import check_date, write_parquet
+from riskstrat.alerts import RunSnapshot, diff_runs
 from riskstrat.batch._manifest import file_digest, input_files, manifest_text
 from riskstrat.batch._monitoring import monitoring_table
 from riskstrat.batch._publish import latest_run, publish_lock, publishing
 from riskstrat.features import build_cohort, feature_schema, make_labels
 from riskstrat.model import check_features, known_labels, load_model, score
 from riskstrat.sources import ValidatedFolder, open_tables
+from riskstrat.stratify import Caseloads, StratifySettings, assign_tiers, caseloads
 
 __all__ = ["NightlyRun", "NightlySettings", "TooManyRejectsError", "run_nightly"]
 
 logger = logging.getLogger(__name__)
 
 #: Stages of a nightly run, in order (the run log names each as it starts).
-STAGES = ("open", "model", "features", "score", "monitor", "write", "publish")
+STAGES = (
+    "open",
+    "model",
+    "features",
+    "score",
+    "stratify",
+    "alerts",
+    "monitor",
+    "write",
+    "publish",
+)
+
+#: Feature columns kept with each run for the next run's alerts.
+SNAPSHOT_COLUMNS = (
+    "patient_id",
+    "as_of",
+    "em_admissions_12m",
+    "drugs_90d",
+    "rule_frail_admission",
+    "residence_type",
+    "admissions_12m",
+)
 
 
 class TooManyRejectsError(ValueError):
@@ -61,6 +85,12 @@ class NightlySettings:
     source : {"canonical", "omop", "synthea"}, default="canonical"
     tracking_uri : str, optional
         MLflow store (default ``MLFLOW_TRACKING_URI``, else ``models/``).
+    localities : path, optional
+        The localities file (case managers per locality): with it the run
+        writes caseloads, waiting lists and the excluded; without it, tiers and
+        alerts only.
+    stratify : StratifySettings, default=StratifySettings()
+        Eligibility, tiers, priority, capacity defaults, alert thresholds.
     """
 
     model: str = "emergency-risk@champion"
@@ -69,6 +99,8 @@ class NightlySettings:
     engine: Literal["duckdb", "spark"] = "duckdb"
     source: Literal["canonical", "omop", "synthea"] = "canonical"
     tracking_uri: str | None = None
+    localities: Path | None = None
+    stratify: StratifySettings = field(default_factory=StratifySettings)
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_reject_share <= 1:
@@ -116,9 +148,18 @@ def _write(table: pa.Table, folder: Path, name: str, *, csv: bool = True) -> dic
     out = {f"{name}.parquet": {"rows": table.num_rows, "sha256": file_digest(path)}}
     if csv:
         csv_path = folder / f"{name}.csv"
-        pacsv.write_csv(table, csv_path)
+        pacsv.write_csv(_flat(table), csv_path)
         out[f"{name}.csv"] = {"rows": table.num_rows, "sha256": file_digest(csv_path)}
     return out
+
+
+def _flat(table: pa.Table) -> pa.Table:
+    """List columns joined with "; " so a spreadsheet can show them."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+            text = [None if v is None else "; ".join(v) for v in table[i].to_pylist()]
+            table = table.set_column(i, f.name, pa.array(text, pa.string()))
+    return table
 
 
 def _counts(opened) -> tuple[pa.Table, pa.Table]:
@@ -170,6 +211,45 @@ def _run_log(folder: Path) -> Iterator[None]:
         root.removeHandler(handler)
         root.setLevel(previous)
         handler.close()
+
+
+def _sorted(table: pa.Table | None) -> pa.Table:
+    if table is None:
+        return pa.table({"patient_id": pa.array([], pa.string())})
+    return table.sort_by("patient_id")
+
+
+def _read(folder: Path, name: str) -> pa.Table | None:
+    path = folder / f"{name}.parquet"
+    return pq.read_table(path) if path.is_file() else None
+
+
+def _previous_lists(folder: Path | None) -> Caseloads | None:
+    """The previous run's lists, if it wrote them (for the changes table)."""
+    if folder is None or not (folder / "caseload.parquet").is_file():
+        return None
+    parts = {
+        name: pq.read_table(folder / f"{name}.parquet")
+        for name in ("caseload", "waiting", "excluded", "changes", "capacity", "tiers")
+    }
+    return Caseloads(as_of=dt.date.fromisoformat(folder.name), **parts)
+
+
+def _previous_snapshot(folder: Path | None) -> tuple[RunSnapshot | None, list[str]]:
+    """What the previous run saw (for alerts) and the alert keys raised so far."""
+    if folder is None or _read(folder, "tiers") is None:
+        return None, []
+    keys = _read(folder, "alert_keys")
+    scores = _read(folder, "tiers")
+    return (
+        RunSnapshot(
+            as_of=dt.date.fromisoformat(folder.name),
+            scores=scores,
+            features=_read(folder, "snapshot"),
+            below_cut_runs=_read(folder, "below_cut"),
+        ),
+        [] if keys is None else keys["key"].to_pylist(),
+    )
 
 
 def _matured(tables, folder: Path | None, as_of: dt.date):
@@ -275,8 +355,54 @@ def run_nightly(
         stage("score")
         scores = score(loaded, feats)
 
-        stage("monitor")
+        stage("stratify")
         previous = latest_run(out, before=as_of)
+        tables = opened.read(
+            issued_from=as_of - dt.timedelta(days=spec.drug_days), issued_before=as_of
+        )
+        lists = None
+        if settings.localities is not None:
+            lists = caseloads(
+                scores,
+                feats,
+                as_of=as_of,
+                localities=settings.localities,
+                tables=tables,
+                settings=settings.stratify,
+                previous=_previous_lists(previous),
+            )
+            tiers = lists.tiers
+        else:  # no capacity to fill: tiers among the eligible ages only
+            old = feats.filter(
+                pc.greater_equal(feats["age"], settings.stratify.min_age)
+            ).select(["patient_id", "as_of"])
+            tiers = assign_tiers(
+                scores.join(
+                    old, keys=["patient_id", "as_of"], join_type="inner"
+                ).sort_by("patient_id"),
+                settings=settings.stratify,
+            )
+
+        stage("alerts")
+        snapshot = RunSnapshot(
+            as_of=as_of,
+            scores=tiers,
+            features=feats.select(
+                [c for c in SNAPSHOT_COLUMNS if c in feats.column_names]
+            ),
+        )
+        before, raised = _previous_snapshot(previous)
+        alerts = diff_runs(
+            before,
+            snapshot,
+            tables=tables,
+            settings=settings.stratify,
+            raised=raised,
+        )
+        if alerts.notice:
+            logger.info("alerts: %s", alerts.notice)
+
+        stage("monitor")
         year_ago = [
             p
             for p in sorted((out / "runs").glob("????-??-??"))
@@ -309,6 +435,34 @@ def run_nightly(
             "rejects",
         )
         outputs |= _write(monitoring, folder, "monitoring", csv=False)
+        outputs |= _write(tiers, folder, "tiers", csv=False)
+        outputs |= _write(
+            pa.concat_tables([alerts.alerts, alerts.step_down]).sort_by(
+                [("kind", "ascending"), ("key", "ascending")]
+            ),
+            folder,
+            "alerts",
+        )
+        outputs |= _write(
+            _sorted(alerts.current.features), folder, "snapshot", csv=False
+        )
+        if alerts.current.below_cut_runs is not None:
+            outputs |= _write(
+                alerts.current.below_cut_runs.sort_by("patient_id"),
+                folder,
+                "below_cut",
+                csv=False,
+            )
+        keys = sorted(set(raised) | set(alerts.keys))
+        outputs |= _write(
+            pa.table({"key": pa.array(keys, pa.string())}),
+            folder,
+            "alert_keys",
+            csv=False,
+        )
+        if lists is not None:
+            for name in ("caseload", "waiting", "excluded", "changes", "capacity"):
+                outputs |= _write(getattr(lists, name), folder, name)
         source_path = getattr(opened, "path", data)
         content = {
             "as_of": as_of.isoformat(),
@@ -328,6 +482,17 @@ def run_nightly(
                 "feature_schema_hash": loaded.feature_schema["hash"],
             },
             "people_scored": scores.num_rows,
+            "alerts": {
+                "step_up": alerts.alerts.num_rows,
+                "step_down": alerts.step_down.num_rows,
+                "notice": alerts.notice,
+            },
+            "lists": None
+            if lists is None
+            else {
+                name: getattr(lists, name).num_rows
+                for name in ("caseload", "waiting", "excluded", "changes")
+            },
             "previous_run": None if previous is None else previous.name,
             "monitoring_flags": [
                 f"{r['measure']}:{r['name']}"

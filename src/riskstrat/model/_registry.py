@@ -501,8 +501,8 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
 
     The alias is resolved once to a version, which the result carries. The
     ``MLmodel`` file is read first (as YAML data) and must describe a riskstrat
-    model; then only the four files of its data folder are downloaded: the trees
-    from LightGBM's text format, the rest from JSON. Nothing is unpickled and no
+    model; then its data folder is downloaded and only its five files are read:
+    the trees from LightGBM's text format, the rest from JSON. Nothing is unpickled and no
     code from the artefact store runs.
 
     Raises
@@ -541,15 +541,12 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
             artifact_uri=f"{root}/MLmodel", dst_path=tmp, tracking_uri=uri
         )
         data = _check_mlmodel(Path(mlmodel).read_text(), ref)
-        folder = Path(tmp) / "files"
-        folder.mkdir()
-        for f in MODEL_FILES:
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{root}/{data}/{f}",
-                dst_path=str(folder),
-                tracking_uri=uri,
-            )
-        model, info = model_from_files(folder)
+        folder = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{root}/{data}",
+            dst_path=str(Path(tmp) / "files"),
+            tracking_uri=uri,
+        )  # only the MODEL_FILES of it are read, as text
+        model, info = model_from_files(Path(folder))
     return LoadedModel(
         model=model,
         name=name,
