@@ -502,8 +502,8 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
     The alias is resolved once to a version, which the result carries. The
     ``MLmodel`` file is read first (as YAML data) and must describe a riskstrat
     model; then its data folder is downloaded and only its five files are read:
-    the trees from LightGBM's text format, the rest from JSON. Nothing is unpickled and no
-    code from the artefact store runs.
+    the trees from LightGBM's text format, the rest from JSON. Nothing is
+    unpickled and no code from the artefact store runs.
 
     Raises
     ------
