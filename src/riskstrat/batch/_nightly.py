@@ -213,6 +213,19 @@ def _run_log(folder: Path) -> Iterator[None]:
         handler.close()
 
 
+def _score_on_spark(loaded, feats: pa.Table) -> pa.Table:
+    """Score with ``mapInPandas`` on Spark; the keyed table back on the driver."""
+    from riskstrat.features import spark_session
+    from riskstrat.model import SCORE_SCHEMA, score_spark
+
+    spark = spark_session()
+    frame = spark.createDataFrame(feats)  # Arrow in: types kept
+    out = score_spark(loaded, frame).toArrow()
+    return out.cast(SCORE_SCHEMA).sort_by(
+        [("patient_id", "ascending"), ("as_of", "ascending")]
+    )
+
+
 def _sorted(table: pa.Table | None) -> pa.Table:
     if table is None:
         return pa.table({"patient_id": pa.array([], pa.string())})
@@ -353,7 +366,10 @@ def run_nightly(
             )
 
         stage("score")
-        scores = score(loaded, feats)
+        if settings.engine == "spark":  # on the executors, the same trees
+            scores = _score_on_spark(loaded, feats)
+        else:
+            scores = score(loaded, feats)
 
         stage("stratify")
         previous = latest_run(out, before=as_of)

@@ -26,7 +26,7 @@ from riskstrat.model._registry import (
     log_training_run,
 )
 from riskstrat.model._risk_model import RiskModel
-from riskstrat.model._scoring import SCORE_SCHEMA, check_features, score
+from riskstrat.model._scoring import SCORE_SCHEMA, check_features, score, score_spark
 from riskstrat.model._training import (
     TrainedModels,
     check_trainable,
@@ -66,4 +66,5 @@ __all__ = [
     "reference_distribution",
     "schema_diff",
     "score",
+    "score_spark",
 ]
