@@ -10,7 +10,7 @@ import time
 import pyarrow as pa
 
 from riskstrat.features._engine import Engine, run_sql
-from riskstrat.features._prepare import prepare
+from riskstrat.features._prepare import prepare, unknown_groups
 from riskstrat.features._scan import read_validated, validated_folder
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
@@ -123,7 +123,8 @@ def build_features(
     }
     tables = _tables(tables, scan_window=window)
     tic = time.perf_counter()
-    sql = features_sql(as_of, spec, frozenset(tables.absent))
+    unknown = unknown_groups(tables)
+    sql = features_sql(as_of, spec, frozenset(tables.absent), unknown)
     out = run_sql(
         sql,
         prepare(tables, **window),
@@ -132,12 +133,14 @@ def build_features(
         spark=spark,
     )
     logger.info(
-        "features: %d people, %d columns as of %s on %s in %.1f s",
+        "features: %d people, %d columns as of %s on %s in %.1f s; "
+        "not computable (null): %s",
         out.num_rows,
         out.num_columns,
         as_of,
         engine,
         time.perf_counter() - tic,
+        ", ".join(sorted(unknown)) or "none",
     )
     return out
 
@@ -196,6 +199,6 @@ def make_labels(
             "as_of or a shorter horizon."
         )
     observed = tables.extract_date or end
-    sql = labels_sql(as_of, horizon_days, observed)
+    sql = labels_sql(as_of, horizon_days, observed, unknown_groups(tables))
     inputs = prepare(tables, issued_from=as_of, issued_before=as_of)  # no drugs needed
     return run_sql(sql, inputs, label_schema(), engine=engine, spark=spark)
