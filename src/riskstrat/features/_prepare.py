@@ -69,7 +69,10 @@ def prepare(tables, *, issued_from=None, issued_before=None) -> dict[str, pa.Tab
             flat.cast(pa.string()),
         ]
     )
-    keep = pc.is_valid(codes)
+    # Features use ICD-10 only; codes of other systems are counted in the
+    # mapping report (assess_features), never read as ICD-10.
+    system = pc.take(adm["diagnosis_code_system"], idx)
+    keep = pc.and_(pc.is_valid(codes), pc.equal(system, "icd10").fill_null(False))
     idx, codes = pc.filter(idx, keep), pc.filter(codes, keep)
     diagnoses = pa.table(
         {

@@ -32,6 +32,14 @@ import pyarrow.compute as pc
 
 from riskstrat._utils import warn_caller
 from riskstrat.exceptions import DataQualityWarning, SchemaError
+from riskstrat.sources._admission_method import apply_admission_method
+from riskstrat.sources._code_shapes import (
+    DRUG_SHAPES,
+    ICD10_ONLY,
+    infer_system,
+    wrong_diagnosis_rows,
+    wrong_drug_rows,
+)
 from riskstrat.sources._parse import (
     as_text,
     check_required_columns,
@@ -134,7 +142,23 @@ def _check_columns(schema: TableSchema, raw: pa.Table, file: str) -> None:
         and "year_of_birth" in found
     ):
         required.remove("birth_date")
+    if schema.name == "admissions" and "admission_method" not in found:
+        required.insert(2, "emergency")  # the method, when given, decides it
     check_required_columns(file, schema.name, required, found)
+
+
+def _inferred_system(codes, shapes, file: str, column: str) -> str:
+    """The one system all ``codes`` fit, or a SchemaError naming the file."""
+    system = infer_system(codes, shapes)
+    if system is None:
+        name = "drug_code_system" if column == "drug_code" else "diagnosis_code_system"
+        raise SchemaError(
+            f"{file}: no {name} column, and the {column} codes do not all have "
+            f"the shape of one system ({', '.join(shapes)}); add a {name} column "
+            "(or, for prescriptions, pass drug_code_system=...) rather than "
+            "have riskstrat guess."
+        )
+    return system
 
 
 def _mask(arr) -> np.ndarray:
@@ -149,7 +173,7 @@ def _validate_table(
     file: str,
     *,
     extract_date: dt.date | None,
-    drug_code_system: str,
+    drug_code_system: str | None,
     patients: pa.Table | None,
 ) -> tuple[pa.Table, _Verdict]:
     n = raw.num_rows
@@ -162,8 +186,38 @@ def _validate_table(
         elif schema.name == "patients" and col.name == "birth_date":
             cols[col.name], bad[col.name] = _year_of_birth(raw["year_of_birth"])
         elif schema.name == "prescriptions" and col.name == "drug_code_system":
+            system = drug_code_system
+            if system is None and n:
+                system = _inferred_system(
+                    cols["drug_code"], DRUG_SHAPES, file, "drug_code"
+                )
             cols[col.name] = pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, dtype=np.int32)), pa.array([drug_code_system])
+                pa.array(np.zeros(n, dtype=np.int32)),
+                pa.array([system], pa.string()),
+            )
+            bad[col.name] = np.zeros(n, dtype=bool)
+        elif schema.name == "admissions" and col.name == "diagnosis_code_system":
+            codes = [pa.array([], pa.string())]
+            if "primary_diagnosis" in cols:
+                codes.append(pc.cast(cols["primary_diagnosis"], pa.string()))
+            if "secondary_diagnoses" in cols:
+                codes.append(pc.list_flatten(cols["secondary_diagnoses"]))
+            found = pa.chunked_array(
+                [
+                    c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
+                    for c in codes
+                ],
+                pa.string(),
+            )
+            system = (
+                _inferred_system(found, ICD10_ONLY, file, "diagnoses")
+                if len(pc.drop_null(found))
+                else None
+            )
+            cols[col.name] = (
+                pa.nulls(n, pa.string())
+                if system is None
+                else (pa.array([system] * n, pa.string()))
             )
             bad[col.name] = np.zeros(n, dtype=bool)
         else:
@@ -192,6 +246,25 @@ def _validate_table(
                 "not_allowed",
                 col.name,
             )
+    if schema.name == "admissions":
+        bad_primary, bad_secondary = wrong_diagnosis_rows(
+            cols["primary_diagnosis"],
+            cols["secondary_diagnoses"],
+            cols["diagnosis_code_system"],
+        )
+        v.flag(bad_primary, "unparseable", "primary_diagnosis")
+        v.flag(bad_secondary, "unparseable", "secondary_diagnoses")
+    if schema.name == "prescriptions":
+        v.flag(
+            wrong_drug_rows(cols["drug_code"], cols["drug_code_system"]),
+            "unparseable",
+            "drug_code",
+        )
+    if schema.name == "admissions" and "admission_method" in raw.column_names:
+        cols["emergency"], bad_method = apply_admission_method(
+            cols["admission_method"], cols["emergency"]
+        )
+        v.flag(_mask(bad_method), "not_allowed", "admission_method")
     for col in schema.columns:
         if col.dtype == "int" and (
             col.min_value is not None or col.max_value is not None
@@ -310,6 +383,7 @@ def _rejects(
             values[i] = t
     messages = [
         f"{file} row {r}: {_DESCRIBE[rule].format(column=col, value=val)}"
+        + (_expected(name, col) if rule == "unparseable" else "")
         + (f" (patient {p})" if p else "")
         for r, rule, col, val, p in zip(
             numbers, rules, columns, values, pid, strict=True
@@ -328,6 +402,25 @@ def _rejects(
         },
         schema=REJECTS_SCHEMA,
     )
+
+
+#: What an unparseable value should have looked like, by contract type.
+_EXPECTED = {
+    "date": "; expected YYYY-MM-DD",
+    "bool": "; expected true/false, yes/no, y/n or 1/0",
+    "int": "; expected a whole number",
+    "time": "; expected HH:MM or HH:MM:SS",
+}
+
+
+def _expected(table: str, column: str | None) -> str:
+    if column in ("primary_diagnosis", "secondary_diagnoses"):
+        return "; it does not have the shape of a code of diagnosis_code_system"
+    if column == "drug_code":
+        return "; it does not have the shape of a code of drug_code_system"
+    if column is None or column not in CONTRACT[table].names:
+        return ""
+    return _EXPECTED.get(CONTRACT[table][column].dtype, "")
 
 
 _DESCRIBE = {
@@ -350,7 +443,7 @@ def load_tables(
     path: str | os.PathLike[str],
     *,
     extract_date: dt.date | None = None,
-    drug_code_system: str = "bnf",
+    drug_code_system: str | None = None,
 ) -> Tables:
     """Read a folder of canonical tables, validate them, and keep every rejected row.
 
@@ -369,9 +462,10 @@ def load_tables(
         The folder.
     extract_date : datetime.date, optional
         When the data were extracted; rows dated later are rejected.
-    drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, default="bnf"
+    drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, optional
         Coding system of ``prescriptions.drug_code`` when the file has no
-        ``drug_code_system`` column.
+        ``drug_code_system`` column. Not given: inferred only when every code
+        has the shape of exactly one system, else a ``SchemaError``.
 
     Returns
     -------
@@ -396,7 +490,7 @@ def load_tables(
         raise FileNotFoundError(f"No such folder: {folder}")
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder of canonical tables.")
-    if drug_code_system not in DRUG_CODE_SYSTEMS:
+    if drug_code_system is not None and drug_code_system not in DRUG_CODE_SYSTEMS:
         raise ValueError(
             "The `drug_code_system` parameter of load_tables must be one of "
             f"{list(DRUG_CODE_SYSTEMS)}. Got {drug_code_system!r} instead."
@@ -481,7 +575,7 @@ def validate_tables(
     raws: Mapping[str, RawTable],
     *,
     extract_date: dt.date | None = None,
-    drug_code_system: str = "bnf",
+    drug_code_system: str | None = None,
 ) -> Tables:
     """Validate in-memory canonical tables exactly as :func:`load_tables` does.
 

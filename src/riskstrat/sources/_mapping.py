@@ -274,20 +274,23 @@ def assess_features(
             "partial",
             f"admission time known for {timed} of {n} admissions",
         )
-    n_dx = pc.sum(
-        pc.or_(
-            pc.is_valid(adm["primary_diagnosis"]),
-            pc.greater(pc.list_value_length(adm["secondary_diagnoses"]), 0),
-        ).fill_null(False)
-    ).as_py()
-    n_dx = n_dx or 0
+    has_dx = pc.or_(
+        pc.is_valid(adm["primary_diagnosis"]),
+        pc.greater(pc.list_value_length(adm["secondary_diagnoses"]), 0),
+    ).fill_null(False)
+    is_icd10 = pc.equal(adm["diagnosis_code_system"], "icd10").fill_null(False)
+    n_dx = pc.sum(pc.and_(has_dx, is_icd10)).as_py() or 0
+    other = _other_systems(adm.filter(pc.and_(has_dx, pc.invert(is_icd10))))
     for group in ("frailty_diagnoses", "comorbidities"):
         if n and n_dx == 0:
-            status[group] = ("not_computable", "no admission has an ICD-10 diagnosis")
+            status[group] = (
+                "not_computable",
+                "no admission has an ICD-10 diagnosis" + other,
+            )
         elif n_dx < n:
             status[group] = (
                 "partial",
-                f"{n - n_dx} of {n} admissions have no ICD-10 diagnosis",
+                f"{n - n_dx} of {n} admissions have no ICD-10 diagnosis" + other,
             )
     if "prescriptions" in tables.absent:
         status["drugs"] = ("not_computable", "no prescriptions")
@@ -334,6 +337,26 @@ def assess_features(
             {"feature_group": group, "status": st, "reason": reason, "features": needs}
         )
     return pa.Table.from_pylist(rows, schema=FEATURES_SCHEMA)
+
+
+def _other_systems(adm: pa.Table) -> str:
+    """``; codes in other systems: icd9 12, read 3`` (diagnosis codes, not rows)."""
+    if adm.num_rows == 0:
+        return ""
+    codes = pc.add(
+        pc.is_valid(adm["primary_diagnosis"]).cast(pa.int64()),
+        pc.list_value_length(adm["secondary_diagnoses"]).fill_null(0).cast(pa.int64()),
+    )
+    by = (
+        pa.table({"system": adm["diagnosis_code_system"], "codes": codes})
+        .group_by("system")
+        .aggregate([("codes", "sum")])
+        .sort_by("system")
+        .to_pylist()
+    )
+    return "; codes in other systems: " + ", ".join(
+        f"{r['system'] or 'undeclared'} {r['codes_sum']}" for r in by
+    )
 
 
 def canonical_report(tables: Tables) -> MappingReport:

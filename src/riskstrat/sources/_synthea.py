@@ -40,7 +40,7 @@ from riskstrat.sources._adapter import (
     plain_inpatient_rule,
     source_rows,
 )
-from riskstrat.sources._expr import as_date, col, date_text, text, time_text
+from riskstrat.sources._expr import as_date, col, date_text, in_list, text, time_text
 from riskstrat.sources._loader import RawTable
 from riskstrat.sources._mapping import ReportParts, SourceTables, Status
 from riskstrat.sources._reading import SourceView, TableSpec, open_tables, run
@@ -62,6 +62,10 @@ RULES = {
     "gender_other": "any other GENDER: unknown",
     "after_emergency_encounter": "an emergency encounter of the patient started "
     "before and ended on the admission day or the day before: emergency",
+    "emergency_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
+    "183452005 or 183478001 (emergency hospital admission): emergency",
+    "elective_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
+    "8715000 (elective hospital admission): not emergency",
     "plain_inpatient_elective": "inpatient encounter with no emergency encounter "
     "before it, read as elective because the caller said so",
     "urgency_unknown": "inpatient encounter with no emergency encounter before "
@@ -258,6 +262,12 @@ def _icd10(code: str, system: str) -> tuple[str, str]:
     return rule, value
 
 
+#: SNOMED CT encounter codes of an emergency hospital admission.
+EMERGENCY_ENCOUNTER_CODES = ("183452005", "183478001")
+#: SNOMED CT encounter codes of an elective hospital admission.
+ELECTIVE_ENCOUNTER_CODES = ("8715000",)
+
+
 def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -> None:
     plain = plain_inpatient_rule(elective)
     reason_code = text(col(e, "reasoncode"))
@@ -271,7 +281,8 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
             {date_text(e, "start")} AS start_text,
             {date_text(e, "stop")} AS stop_text,
             {time_text(e, "start")} AS start_time,
-            {reason_code} AS reason_code
+            {reason_code} AS reason_code,
+            {text(col(e, "code")) if e.has("code") else "NULL::VARCHAR"} AS code
         FROM src_encounters t""",
     )
     run(
@@ -282,7 +293,7 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
           ON e.patient_id = i.patient_id AND e.class = 'emergency'
          AND {as_date("e.start_text")} <= {as_date("i.start_text")}
          AND {as_date("coalesce(e.stop_text, e.start_text)")}
-             >= {as_date("i.start_text")} - 1
+             BETWEEN {as_date("i.start_text")} - 1 AND {as_date("i.start_text")}
         WHERE i.class = 'inpatient'""",
     )
     run(
@@ -295,7 +306,12 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
             {value} AS primary_code
         FROM (
             SELECT *, CASE WHEN enc_id IN (SELECT admission_id FROM ed_before)
-                THEN 'after_emergency_encounter' ELSE {plain} END AS urgency
+                THEN 'after_emergency_encounter'
+                WHEN code IN {in_list(EMERGENCY_ENCOUNTER_CODES)}
+                THEN 'emergency_encounter_code'
+                WHEN code IN {in_list(ELECTIVE_ENCOUNTER_CODES)}
+                THEN 'elective_encounter_code'
+                ELSE {plain} END AS urgency
             FROM enc WHERE class = 'inpatient'
         ) e LEFT JOIN icd10_map m ON m.snomed = e.reason_code""",
     )
@@ -386,7 +402,8 @@ def _admissions(
             a.stop_text AS discharge_date, a.emergency,
             a.primary_code AS primary_diagnosis,
             coalesce(s.codes, []::VARCHAR[]) AS secondary_diagnoses,
-            a.start_time AS admission_time
+            a.start_time AS admission_time,
+            'icd10' AS diagnosis_code_system
         FROM adm a LEFT JOIN sec s ON s.enc_id = a.enc_id
     """,
     )
