@@ -187,3 +187,52 @@ def test_contiguous_visits_are_one_spell_with_the_er_diagnoses(tmp_path):
     assert {
         r["rule"] for r in off.mapping.mapped.to_pylist() if r["aspect"] == "spell"
     } == {"stay_not_joined"}
+
+
+def test_long_exposures_repeat_and_administrations_are_not_prescriptions(tmp_path):
+    from _support.omop import CONCEPT
+
+    drugs = """drug_exposure_id,person_id,drug_concept_id,drug_exposure_start_date,drug_exposure_end_date,days_supply,drug_type_concept_id
+1,1,1112807,2021-01-01,2021-03-31,,38000177
+2,1,1112807,2021-05-01,,28,38000177
+3,1,1112807,2021-06-01,2021-06-02,,38000180
+4,1,1112807,2021-07-01,,,32818
+5,1,1112807,2021-08-01,,56,38000177
+6,1,1112807,2021-12-01,2022-12-31,,38000177
+"""
+    # 1: 89 days -> issues on day 0, 28, 56, 84; 2: 28 days -> one; 3, 4: given
+    # in hospital -> unmapped; 5: 56 days supply -> day 0 and 28; 6: runs past
+    # the extract date 2022-01-15 -> day 0 and 28 (2021-12-29) only.
+    files = {"person": PERSON, "visit_occurrence": VISITS, "drug_exposure": drugs}
+    files["concept"] = CONCEPT
+    t = _load(write_csv(tmp_path / "o", files), extract_date=dt.date(2022, 1, 15))
+    got = [r["issue_date"].isoformat() for r in t.prescriptions.to_pylist()]
+    assert got == [
+        "2021-01-01",
+        "2021-01-29",
+        "2021-02-26",
+        "2021-03-26",
+        "2021-05-01",
+        "2021-08-01",
+        "2021-08-29",
+        "2021-12-01",
+        "2021-12-29",
+    ]
+    unmapped = {
+        r["reason"]: r["rows"]
+        for r in t.mapping.unmapped.to_pylist()
+        if r["source_table"] == "drug_exposure"
+    }
+    assert unmapped == {"administration_not_prescription": 2}
+    issues = {
+        r["rule"]: r["rows"]
+        for r in t.mapping.mapped.to_pylist()
+        if r["aspect"] == "issues"
+    }
+    assert issues == {"one_issue": 1, "repeat_issues": 3}
+    longer = _load(
+        write_csv(tmp_path / "p", files),
+        extract_date=dt.date(2022, 1, 15),
+        drug_issue_days=90,
+    )
+    assert longer.prescriptions.num_rows == 4

@@ -99,10 +99,15 @@ def source_rows(con: duckdb.DuckDBPyConnection, view: SourceView, sql: str) -> R
     """The rows ``sql`` selects, in source order, as a raw table of ``view``.
 
     ``sql`` selects ``_row`` (the source row number, kept for rejects) and the
-    canonical columns.
+    canonical columns, and ``_k`` when one source row gives several canonical
+    rows (they are ordered by it).
     """
-    table = con.sql(sql).order("_row").to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), view.label, table["_row"].to_numpy())
+    rel = con.sql(sql)
+    extra = ["_k"] if "_k" in rel.columns else []  # repeats of one source row
+    table = rel.order(", ".join(["_row", *extra])).to_arrow_table()
+    return RawTable(
+        table.drop_columns(["_row", *extra]), view.label, table["_row"].to_numpy()
+    )
 
 
 def mapped_rows(

@@ -77,6 +77,9 @@ __all__ = [
 #: room": ER visit (9203, Visit domain in 5.4), Emergency Room - Hospital
 #: (8870, Place of Service in 5.3), ER and inpatient visit (262).
 EMERGENCY_ORIGINS = (9203, 8870, 262)
+#: ``drug_type_concept_id`` of a dose given in hospital, not a prescription
+#: issued: Inpatient administration (38000180), EHR administration record (32818).
+ADMINISTRATION_TYPES = (38000180, 32818)
 ICD10_VOCABULARIES = ("ICD10", "ICD10CM", "ICD10GM")
 RXNORM_VOCABULARIES = ("RxNorm", "RxNorm Extension")
 #: Primary diagnosis, primary admission diagnosis, primary discharge diagnosis.
@@ -145,6 +148,7 @@ def load_omop(
     extract_date: dt.date | None = None,
     inpatient_urgency: Literal["unknown", "elective"] = "unknown",
     join_spells: bool = True,
+    drug_issue_days: int = 28,
 ) -> SourceTables:
     r"""Read an OMOP CDM (5.3 or 5.4) database into validated canonical tables.
 
@@ -169,6 +173,11 @@ def load_omop(
         Join contiguous or overlapping inpatient visits of one person (the next
         starting on or before the discharge) into one spell, as the contract
         counts admissions; ``False`` keeps every visit an admission.
+    drug_issue_days : int, default=28
+        A drug exposure longer than this many days (``drug_exposure_end_date``,
+        else ``days_supply``) becomes repeat issues, one every
+        ``drug_issue_days`` from its start (a 28-day repeat, as in UK primary
+        care), none after ``extract_date``.
 
     Returns
     -------
@@ -208,10 +217,22 @@ def load_omop(
     {'source_table': 'visit_occurrence', 'read': 2, 'mapped': 1}
     """
     check_options(extract_date, inpatient_urgency, caller="load_omop")
+    if not isinstance(drug_issue_days, int) or drug_issue_days < 1:
+        raise ValueError(
+            "The `drug_issue_days` parameter of load_omop must be an int >= 1. "
+            f"Got {drug_issue_days!r} instead."
+        )
     con = duckdb.connect()
     try:
         views = open_tables(con, path, SPECS, what="OMOP CDM", schema=schema)
-        return _map(con, views, extract_date, inpatient_urgency, join_spells)
+        return _map(
+            con,
+            views,
+            extract_date,
+            inpatient_urgency,
+            join_spells=join_spells,
+            drug_issue_days=drug_issue_days,
+        )
     finally:
         con.close()
 
@@ -221,7 +242,9 @@ def _map(
     views: dict[str, SourceView],
     extract_date: dt.date | None,
     inpatient_urgency: str,
+    *,
     join_spells: bool = True,
+    drug_issue_days: int = 28,
 ) -> SourceTables:
     parts = ReportParts(rules=RULES | SPELL_RULES, reasons=REASONS)
     notes = _notes(con, views)
@@ -231,7 +254,9 @@ def _map(
     raws = {
         "patients": _patients(con, views, parts),
         "admissions": _admissions(con, views, parts, join_spells),
-        "prescriptions": _prescriptions(con, views, parts),
+        "prescriptions": _prescriptions(
+            con, views, parts, issue_days=drug_issue_days, extract_date=extract_date
+        ),
         "residences": _residences(con, views, parts),
     }
     return finish(
@@ -780,19 +805,43 @@ def _unknown_person(pid: str) -> str:
 
 
 def _prescriptions(
-    con: duckdb.DuckDBPyConnection, views: dict[str, SourceView], parts: ReportParts
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, SourceView],
+    parts: ReportParts,
+    *,
+    issue_days: int = 28,
+    extract_date: dt.date | None = None,
 ) -> RawTable | None:
     if "drug_exposure" not in views:
         return None
     x = views["drug_exposure"]
     cid = ident(col(x, "drug_concept_id"))
     issue = date_text(x, "drug_exposure_start_date")
+    start = f"TRY_CAST({issue} AS DATE)"
+    days = (
+        f"coalesce(date_diff('day', {start}, "
+        f"TRY_CAST({date_text(x, 'drug_exposure_end_date')} AS DATE)), "
+        f"{ident(col(x, 'days_supply'))})"
+    )
+    # Repeat issues every issue_days over the exposure (never past the extract).
+    limit = (
+        f"date_diff('day', {start}, DATE '{extract_date.isoformat()}')"
+        if extract_date is not None
+        else days
+    )
+    n_issues = (
+        f"CASE WHEN {start} IS NOT NULL AND {days} > {issue_days} "
+        f"THEN greatest(1, CAST(ceil(least({days}, {limit} + 1) / {issue_days}) "
+        "AS BIGINT)) ELSE 1 END"
+    )
+    administration = ident(col(x, "drug_type_concept_id"))
     if "concept" not in views:
         run(
             con,
             """
             CREATE TEMP TABLE drugs AS
-            SELECT t._row, 'no_vocabulary' AS reason, NULL::VARCHAR AS drug_rule
+            SELECT t._row, 'no_vocabulary' AS reason, NULL::VARCHAR AS drug_rule,
+                NULL::VARCHAR AS issues
             FROM src_drug_exposure t
         """,
         )
@@ -820,11 +869,16 @@ def _prescriptions(
             CREATE TEMP TABLE drugs AS
             WITH s AS (
                 SELECT t._row, {person_id(col(x, "person_id"))} AS patient_id,
-                    {cid} AS cid, {issue} AS issue_date
+                    {cid} AS cid, {issue} AS issue_date,
+                    {n_issues} AS n_issues, {administration} AS type_id
                 FROM src_drug_exposure t
             ), ing AS ({ingredients})
-            SELECT s._row, s.patient_id, s.issue_date, c.vocabulary_id,
-                CASE WHEN coalesce(s.cid, 0) = 0 THEN 'no_concept'
+            SELECT s._row, s.patient_id, s.issue_date, s.n_issues, c.vocabulary_id,
+                CASE WHEN s.n_issues > 1 THEN 'repeat_issues'
+                     ELSE 'one_issue' END AS issues,
+                CASE WHEN s.type_id IN {in_list(ADMINISTRATION_TYPES)}
+                     THEN 'administration_not_prescription'
+                     WHEN coalesce(s.cid, 0) = 0 THEN 'no_concept'
                      WHEN c.concept_id IS NULL THEN 'concept_not_found'
                      WHEN c.vocabulary_id NOT IN {rx} THEN 'not_rxnorm' END AS reason,
                 CASE WHEN {klass} = 'Ingredient' THEN 'is_ingredient'
@@ -855,17 +909,20 @@ def _prescriptions(
         "drugs",
         x,
         canonical_table="prescriptions",
-        aspects=["drug_rule"],
+        aspects=["drug_rule", "issues"],
         reasons=reasons,
     )
     return mapped_rows(
         con,
         x,
         parts,
-        """
-        SELECT _row, patient_id, issue_date, drug_code,
-            'rxnorm' AS drug_code_system, drug_name
-        FROM drugs WHERE reason IS NULL
+        f"""
+        SELECT _row, r.k AS _k, patient_id,
+            CASE WHEN r.k = 0 THEN issue_date ELSE strftime(
+                CAST(issue_date AS DATE) + CAST(r.k * {issue_days} AS INTEGER),
+                '%Y-%m-%d') END AS issue_date,
+            drug_code, 'rxnorm' AS drug_code_system, drug_name
+        FROM drugs, range(n_issues) r(k) WHERE reason IS NULL
     """,
     )
 

@@ -48,6 +48,10 @@ RULES: dict[str, str] = {
     "er_segment": "emergency-room segment of an admission (makes it emergency)",
     "other_segment": "other segment of an admission (no effect on urgency)",
     # condition_occurrence.icd10
+    # drug_exposure.issues
+    "one_issue": "an exposure of at most drug_issue_days (28 by default): one issue",
+    "repeat_issues": "an exposure longer than drug_issue_days: one issue every "
+    "drug_issue_days from its start to its end (none after the extract date)",
     # condition_occurrence.visit
     "own_visit": "the condition's own visit (or its visit_detail's visit) is the "
     "admission",
@@ -104,6 +108,9 @@ REASONS: dict[str, str] = {
     "no_vocabulary": "no concept table: drug_concept_id cannot be read as RxNorm",
     "no_concept": "drug_concept_id is 0 or empty",
     "concept_not_found": "drug_concept_id is not in the concept table",
+    "administration_not_prescription": "drug_type_concept_id 38000180 "
+    "(Inpatient administration) or 32818 (EHR administration record): a dose "
+    "given in hospital, not a prescription issued",
     "not_rxnorm": "drug concept is not RxNorm or RxNorm Extension (vaccines in "
     "CVX, for example)",
     # observation

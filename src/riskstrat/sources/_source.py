@@ -38,7 +38,8 @@ def load_source(
         When the data were extracted; later rows are rejected.
     **options
         Passed to the reader: ``drug_code_system`` (canonical); ``schema``,
-        ``inpatient_urgency``, ``join_spells`` (omop); ``icd10_map``,
+        ``inpatient_urgency``, ``join_spells``, ``drug_issue_days`` (omop);
+        ``icd10_map``,
         ``inpatient_urgency``
         (synthea).
 
@@ -82,7 +83,7 @@ def load_source(
         )
     allowed = {
         "canonical": {"drug_code_system"},
-        "omop": {"schema", "inpatient_urgency", "join_spells"},
+        "omop": {"schema", "inpatient_urgency", "join_spells", "drug_issue_days"},
         "synthea": {"icd10_map", "inpatient_urgency"},
     }[source]
     unknown = sorted(set(options) - allowed)
