@@ -63,7 +63,7 @@ RULES = {
     "after_emergency_encounter": "an emergency encounter of the patient started "
     "before and ended on the admission day or the day before: emergency",
     "emergency_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
-    "183452005 or 183478001 (emergency hospital admission): emergency",
+    "183478001 (emergency hospital admission): emergency",
     "elective_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
     "8715000 (elective hospital admission): not emergency",
     "plain_inpatient_elective": "inpatient encounter with no emergency encounter "
@@ -262,8 +262,10 @@ def _icd10(code: str, system: str) -> tuple[str, str]:
     return rule, value
 
 
-#: SNOMED CT encounter codes of an emergency hospital admission.
-EMERGENCY_ENCOUNTER_CODES = ("183452005", "183478001")
+#: SNOMED CT encounter codes of an emergency hospital admission. 183452005 is
+#: not here: Synthea writes it on inpatient encounters in general ("Encounter
+#: Inpatient"), so it says nothing about urgency.
+EMERGENCY_ENCOUNTER_CODES = ("183478001",)
 #: SNOMED CT encounter codes of an elective hospital admission.
 ELECTIVE_ENCOUNTER_CODES = ("8715000",)
 
