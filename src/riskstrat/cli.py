@@ -64,11 +64,76 @@ SourceOption = Annotated[
 ]
 
 
-def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"):
+# The source adapters' settings, defined once: every command that reads a
+# source takes them (validate, features, train) and passes them to _load.
+UrgencyOption = Annotated[
+    str | None,
+    typer.Option(
+        help="omop, synthea: urgency of an inpatient stay with no emergency "
+        "evidence: unknown (default; counted apart) or elective (only if your "
+        "source codes every emergency admission)."
+    ),
+]
+Icd10MapOption = Annotated[
+    Path | None,
+    typer.Option(help="synthea: CSV of SNOMED CT code, ICD-10 code (first columns)."),
+]
+DrugSystemOption = Annotated[
+    str | None,
+    typer.Option(
+        help="canonical: coding system of prescriptions without a "
+        "drug_code_system column (bnf, dmd, atc, rxnorm); default: inferred "
+        "when every code fits one system, else an error."
+    ),
+]
+JoinSpellsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--join-spells/--no-join-spells",
+        help="omop: join contiguous or overlapping inpatient visits into one "
+        "spell (default: join).",
+    ),
+]
+DrugIssueDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        help="omop: a drug exposure longer than this becomes repeat issues "
+        "(default 28)."
+    ),
+]
+
+
+def _source_options(
+    *,
+    inpatient_urgency: str | None = None,
+    icd10_map: Path | None = None,
+    drug_code_system: str | None = None,
+    join_spells: bool | None = None,
+    drug_issue_days: int | None = None,
+) -> dict:
+    """The adapter settings given on the command line (None = the default)."""
+    given = {
+        "inpatient_urgency": inpatient_urgency,
+        "icd10_map": icd10_map,
+        "drug_code_system": drug_code_system,
+        "join_spells": join_spells,
+        "drug_issue_days": drug_issue_days,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _load(
+    data: Path,
+    *,
+    extract_date: dt.date | None,
+    source: str = "canonical",
+    options: dict | None = None,
+):
     """load_source with data-quality warnings sent to the log, not raised.
 
-    A source that cannot be read (missing table or column, no such folder) is
-    reported and ends the command with exit status 2.
+    A source that cannot be read (missing table or column, no such folder), or
+    an adapter setting the source does not take, is reported and ends the
+    command with exit status 2.
     """
     from riskstrat.sources import SOURCES, load_source
 
@@ -79,8 +144,13 @@ def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataQualityWarning)
-            tables = load_source(data, source=source, extract_date=extract_date)  # type: ignore[arg-type]
-    except (SchemaError, FileNotFoundError, NotADirectoryError) as exc:
+            tables = load_source(
+                data,
+                source=source,  # type: ignore[arg-type]
+                extract_date=extract_date,
+                **(options or {}),
+            )
+    except (SchemaError, FileNotFoundError, NotADirectoryError, ValueError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
     if source != "canonical":
@@ -89,7 +159,11 @@ def _load(data: Path, *, extract_date: dt.date | None, source: str = "canonical"
 
 
 def _open(
-    data: Path, *, extract_date: dt.date | None, source: str
+    data: Path,
+    *,
+    extract_date: dt.date | None,
+    source: str,
+    options: dict | None = None,
 ) -> tuple[object, dt.date | None]:
     """What the feature stages read, and the extract date that bounds labels.
 
@@ -99,11 +173,16 @@ def _open(
     loaded and validated once (:func:`_load`).
     """
     from riskstrat.features._scan import validated_folder
+    from riskstrat.sources._mapping import read_mapping
 
     found = validated_folder(data) if source == "canonical" else None
     if found is not None and extract_date in (None, found.extract_date):
+        report = read_mapping(data)
+        if report is not None and report.source != "canonical":
+            _print_mapping(report)
         return data, found.extract_date
-    return _load(data, extract_date=extract_date, source=source), extract_date
+    tables = _load(data, extract_date=extract_date, source=source, options=options)
+    return tables, extract_date
 
 
 def _print_mapping(report) -> None:
@@ -125,9 +204,12 @@ def _print_mapping(report) -> None:
         )
     if report.not_computable:
         console.print(
-            "  [yellow]cannot be computed from this source:[/] "
+            "  [yellow]cannot be computed from this source (null):[/] "
             + ", ".join(report.not_computable)
         )
+    for r in report.features.to_pylist():
+        if r["status"] == "partial":
+            console.print(f"  [yellow]partial:[/] {r['feature_group']} ({r['reason']})")
 
 
 def _parse_date(value: str, option: str) -> dt.date:
@@ -201,9 +283,16 @@ def synth(
 
 @app.command()
 def validate(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Deprecated: give the folder as --data, as features and train do."
+        ),
+    ] = None,
     data: Annotated[
-        Path, typer.Argument(help="Folder of canonical CSV/Parquet files.")
-    ],
+        Path | None,
+        typer.Option(help="Folder (or file) of the source data."),
+    ] = None,
     rejects: Annotated[
         Path, typer.Option(help="Where to write the rejected rows (CSV).")
     ] = Path("rejects.csv"),
@@ -222,14 +311,36 @@ def validate(
             "scan this folder without validating again)."
         ),
     ] = None,
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Validate a folder of canonical tables: counts per table, rejects written out."""
     import pyarrow.csv as pacsv
 
+    if folder is not None:
+        if data is not None:
+            raise typer.BadParameter("Give the folder once, as --data.")
+        err_console.print(
+            "[yellow]warning:[/] `riskstrat validate FOLDER` is deprecated; use "
+            "`riskstrat validate --data FOLDER`, as features and train do."
+        )
+        data = folder
+    if data is None:
+        raise typer.BadParameter("Give the folder (or file) to validate as --data.")
     extract = (
         None if extract_date is None else _parse_date(extract_date, "--extract-date")
     )
-    tables = _load(data, extract_date=extract, source=source)
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
+    tables = _load(data, extract_date=extract, source=source, options=options)
     console.print(_counts_table(tables, f"Validation of {data}"))
     rejects.parent.mkdir(parents=True, exist_ok=True)
     pacsv.write_csv(tables.rejects, rejects)
@@ -245,7 +356,9 @@ def validate(
     console.print(f"Wrote {n_rejected:,} rejected rows to [bold]{rejects}[/]")
     if out is not None:
         tables.to_parquet(out)
-        console.print(f"Wrote the validated tables to [bold]{out}[/]")
+        console.print(
+            f"Wrote the validated tables (and the mapping report) to [bold]{out}[/]"
+        )
     if n_rejected and fail_on_rejects:
         raise typer.Exit(code=1)
 
@@ -264,6 +377,11 @@ def features(
         bool, typer.Option(help="Also write labels (365-day horizon) beside them.")
     ] = False,
     source: SourceOption = "canonical",
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
     from riskstrat.features import build_features, make_labels
@@ -272,7 +390,14 @@ def features(
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
-    tables, _ = _open(data, extract_date=None, source=source)
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
+    tables, _ = _open(data, extract_date=None, source=source, options=options)
     feats = build_features(tables, as_of=day, engine=engine)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     write_parquet_atomic(feats, out)
@@ -365,6 +490,11 @@ def train(
     ] = 200,
     seed: Annotated[int, typer.Option(help="Random seed of the run.")] = 0,
     source: SourceOption = "canonical",
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
@@ -392,7 +522,14 @@ def train(
         extract: dt.date | None = _parse_date(extract_date, "--extract-date")
     else:  # a synthetic population's extract date is its end
         extract = None if truth is None else truth.end
-    tables, extract = _open(data, extract_date=extract, source=source)
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
+    tables, extract = _open(data, extract_date=extract, source=source, options=options)
     if extract is None:
         err_console.print(
             "[yellow]warning:[/] no --extract-date: outcomes after the last event "

@@ -124,4 +124,10 @@ def read_validated(
         else:
             table = pq.read_table(path)
         tables[name] = table.cast(CONTRACT[name].arrow_schema())
-    return Tables(**tables, absent=found.absent, extract_date=found.extract_date)
+    out = Tables(**tables, absent=found.absent, extract_date=found.extract_date)
+    # The source's mapping report, when the folder keeps one: what it could not
+    # support stays unknown (null) in features and labels read from the folder.
+    from riskstrat.sources._mapping import read_mapping, with_report
+
+    report = read_mapping(found.path)
+    return out if report is None else with_report(out, report)

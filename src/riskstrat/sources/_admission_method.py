@@ -35,8 +35,10 @@ __all__ = [
     "method_group",
 ]
 
-_EMERGENCY_CODES = ("21", "22", "23", "24", "25", "26", "27", "28")
-_EMERGENCY_CODES += ("2A", "2B", "2C", "2D")
+_EMERGENCY_CODES: tuple[str, ...] = (
+    *("21", "22", "23", "24", "25", "26", "27", "28"),
+    *("2A", "2B", "2C", "2D"),
+)
 
 #: CDS admission method code -> group.
 CDS_ADMISSION_METHODS: MappingProxyType[str, str] = MappingProxyType(

@@ -147,6 +147,23 @@ def _check_columns(schema: TableSchema, raw: pa.Table, file: str) -> None:
     check_required_columns(file, schema.name, required, found)
 
 
+def _latest_admission_date(raw: RawTable) -> dt.date | None:
+    """The latest readable admission or discharge date (1900 or later)."""
+    schema = CONTRACT["admissions"]
+    latest = None
+    for name in ("admission_date", "discharge_date"):
+        if name not in raw.table.column_names:
+            continue
+        dates, _ = parse_column(raw.table[name], schema[name])
+        dates = pc.filter(
+            dates, pc.greater_equal(dates, pa.scalar(EARLIEST_DATE, pa.date32()))
+        )
+        top = pc.max(dates).as_py()
+        if top is not None and (latest is None or top > latest):
+            latest = top
+    return latest
+
+
 def _inferred_system(codes, shapes, file: str, column: str) -> str:
     """The one system all ``codes`` fit, or a SchemaError naming the file."""
     system = infer_system(codes, shapes)
@@ -175,6 +192,7 @@ def _validate_table(
     extract_date: dt.date | None,
     drug_code_system: str | None,
     patients: pa.Table | None,
+    birth_limit: dt.date | None = None,
 ) -> tuple[pa.Table, _Verdict]:
     n = raw.num_rows
     v = _Verdict(n, raw)
@@ -280,9 +298,10 @@ def _validate_table(
             "impossible_date",
             name,
         )
-    if schema.name == "patients" and extract_date is not None:
+    birth_limit = extract_date or birth_limit
+    if schema.name == "patients" and birth_limit is not None:
         v.flag(
-            _mask(pc.greater(cols["birth_date"], pa.scalar(extract_date, pa.date32()))),
+            _mask(pc.greater(cols["birth_date"], pa.scalar(birth_limit, pa.date32()))),
             "impossible_date",
             "birth_date",
         )
@@ -595,6 +614,16 @@ def validate_tables(
         if name in raws:
             _check_columns(schema, raws[name].table, raws[name].source)
     absent = [n for n in TABLE_NAMES if n not in raws]
+    birth_limit = extract_date
+    if extract_date is None and "admissions" in raws:
+        birth_limit = _latest_admission_date(raws["admissions"])
+        if birth_limit is not None:
+            logger.warning(
+                "no extract date given: births after the latest admission or "
+                "discharge date in the data (%s) are rejected as impossible; "
+                "give the extract date to check every date against it",
+                birth_limit,
+            )
     out: dict[str, pa.Table] = {}
     rejects: list[pa.Table] = []
     counts: list[dict] = []
@@ -632,6 +661,7 @@ def validate_tables(
                 extract_date=extract_date,
                 drug_code_system=drug_code_system,
                 patients=patients,
+                birth_limit=birth_limit,
             )
             numbers = (
                 np.arange(start + 1, start + piece.num_rows + 1)

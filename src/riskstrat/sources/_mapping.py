@@ -10,9 +10,12 @@ sit beside the report on :class:`SourceTables`.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
@@ -27,6 +30,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "MappingReport",
     "SourceTables",
+    "read_mapping",
 ]
 
 logger = logging.getLogger(__name__)
@@ -228,6 +232,80 @@ class SourceTables(Tables):
     """
 
     mapping: MappingReport | None = None
+
+    def to_parquet(self, directory: str | os.PathLike[str]) -> Path:
+        """:meth:`Tables.to_parquet`, and the mapping report beside the tables.
+
+        The report goes into ``_mapping_{tables,mapped,unmapped,features}.parquet``
+        so that later runs on the folder (``features``, ``train``) know what the
+        source could not support; :func:`read_mapping` reads it back.
+        """
+        out = super().to_parquet(directory)
+        if self.mapping is not None:
+            write_mapping(self.mapping, out, self.counts)
+        return out
+
+
+_MAPPING_PARTS = ("tables", "mapped", "unmapped", "features")
+_MAPPING_META = b"riskstrat.mapping"
+
+
+def _accepted(counts: pa.Table) -> str:
+    return json.dumps(
+        sorted((r["table"], r["accepted"]) for r in counts.to_pylist()),
+    )
+
+
+def write_mapping(report: MappingReport, folder: Path, counts: pa.Table) -> None:
+    """Write ``report`` into ``folder`` (see :meth:`SourceTables.to_parquet`)."""
+    from riskstrat.sources._tables import write_parquet_atomic
+
+    meta = json.dumps(
+        {
+            "source": report.source,
+            "notes": list(report.notes),
+            "accepted": _accepted(counts),
+        }
+    )
+    for part in _MAPPING_PARTS:
+        table = getattr(report, part).replace_schema_metadata({_MAPPING_META: meta})
+        write_parquet_atomic(table, folder / f"_mapping_{part}.parquet")
+
+
+def read_mapping(folder: str | os.PathLike[str]) -> MappingReport | None:
+    """The mapping report kept in a validated folder, or None.
+
+    None when the folder has no report, or when the report was written for
+    other tables (its accepted counts differ from ``_counts.parquet``): a stale
+    report is not trusted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_mapping(tempfile.mkdtemp()) is None
+    True
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(folder)
+    files = {p: path / f"_mapping_{p}.parquet" for p in _MAPPING_PARTS}
+    if (
+        not all(f.is_file() for f in files.values())
+        or not (path / "_counts.parquet").is_file()
+    ):
+        return None
+    parts = {p: pq.read_table(f) for p, f in files.items()}
+    meta = json.loads((parts["tables"].schema.metadata or {})[_MAPPING_META])
+    if meta["accepted"] != _accepted(pq.read_table(path / "_counts.parquet")):
+        logger.warning(
+            "%s: the mapping report does not match _counts.parquet; ignored", path
+        )
+        return None
+    return MappingReport(
+        source=meta["source"],
+        notes=tuple(meta["notes"]),
+        **{p: t.replace_schema_metadata(None) for p, t in parts.items()},
+    )
 
 
 def assess_features(
