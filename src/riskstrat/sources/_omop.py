@@ -824,11 +824,13 @@ def _prescriptions(
         f"{ident(col(x, 'days_supply'))})"
     )
     # Repeat issues every issue_days over the exposure (never past the extract).
-    limit = (
-        f"date_diff('day', {start}, DATE '{extract_date.isoformat()}')"
+    # Without an extract date, no repeat after the latest exposure start.
+    last = (
+        f"DATE '{extract_date.isoformat()}'"
         if extract_date is not None
-        else days
+        else f"(SELECT max(TRY_CAST({issue} AS DATE)) FROM src_drug_exposure t)"
     )
+    limit = f"date_diff('day', {start}, {last})"
     n_issues = (
         f"CASE WHEN {start} IS NOT NULL AND {days} > {issue_days} "
         f"THEN greatest(1, CAST(ceil(least({days}, {limit} + 1) / {issue_days}) "

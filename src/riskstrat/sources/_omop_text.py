@@ -51,7 +51,8 @@ RULES: dict[str, str] = {
     # drug_exposure.issues
     "one_issue": "an exposure of at most drug_issue_days (28 by default): one issue",
     "repeat_issues": "an exposure longer than drug_issue_days: one issue every "
-    "drug_issue_days from its start to its end (none after the extract date)",
+    "drug_issue_days from its start to its end (none after the extract date, or "
+    "without one after the latest drug_exposure_start_date)",
     # condition_occurrence.visit
     "own_visit": "the condition's own visit (or its visit_detail's visit) is the "
     "admission",
