@@ -80,11 +80,13 @@ def test_icd9_and_read_codes_declared_as_icd10_are_rejected(tmp_path):
     ]
 
 
-def test_diagnoses_without_a_system_are_icd10_only_if_every_code_fits(tmp_path):
-    ok = _load(tmp_path / "a", f"{ADM}\np1,2021-01-10,1,E86,I10X|K59.0\n")
-    assert ok.admissions["diagnosis_code_system"].to_pylist() == ["icd10"]
-    with pytest.raises(SchemaError, match="diagnosis_code_system"):
-        _load(tmp_path / "b", f"{ADM}\np1,2021-01-10,1,E86,428.0\n")
+def test_undeclared_diagnoses_are_icd10_and_misfits_rejected(tmp_path, caplog):
+    adm = f"{ADM}\np1,2021-01-10,1,E86,I10X|K59.0\np1,2021-02-10,1,E86,428.0\n"
+    t = _load(tmp_path / "a", adm)
+    assert t.admissions["diagnosis_code_system"].to_pylist() == ["icd10"]
+    rej = [(r["row"], r["column"], r["rule"]) for r in t.rejects.to_pylist()]
+    assert rej == [(2, "secondary_diagnoses", "unparseable")]
+    assert "declare the system" in caplog.text
 
 
 def test_prescriptions_without_a_system_are_not_taken_as_bnf(tmp_path):

@@ -35,7 +35,6 @@ from riskstrat.exceptions import DataQualityWarning, SchemaError
 from riskstrat.sources._admission_method import apply_admission_method
 from riskstrat.sources._code_shapes import (
     DRUG_SHAPES,
-    ICD10_ONLY,
     infer_system,
     wrong_diagnosis_rows,
     wrong_drug_rows,
@@ -168,11 +167,10 @@ def _inferred_system(codes, shapes, file: str, column: str) -> str:
     """The one system all ``codes`` fit, or a SchemaError naming the file."""
     system = infer_system(codes, shapes)
     if system is None:
-        name = "drug_code_system" if column == "drug_code" else "diagnosis_code_system"
         raise SchemaError(
-            f"{file}: no {name} column, and the {column} codes do not all have "
-            f"the shape of one system ({', '.join(shapes)}); add a {name} column "
-            "(or, for prescriptions, pass drug_code_system=...) rather than "
+            f"{file}: no drug_code_system column, and the {column} codes do not "
+            f"all have the shape of one system ({', '.join(shapes)}); add a "
+            "drug_code_system column (or pass drug_code_system=...) rather than "
             "have riskstrat guess."
         )
     return system
@@ -198,6 +196,7 @@ def _validate_table(
     v = _Verdict(n, raw)
     cols: dict[str, pa.Array] = {}
     bad: dict[str, np.ndarray] = {}
+    undeclared = False
     for col in schema.columns:
         if col.name in raw.column_names:
             cols[col.name], bad[col.name] = parse_column(raw[col.name], col)
@@ -215,29 +214,12 @@ def _validate_table(
             )
             bad[col.name] = np.zeros(n, dtype=bool)
         elif schema.name == "admissions" and col.name == "diagnosis_code_system":
-            codes = [pa.array([], pa.string())]
-            if "primary_diagnosis" in cols:
-                codes.append(pc.cast(cols["primary_diagnosis"], pa.string()))
-            if "secondary_diagnoses" in cols:
-                codes.append(pc.list_flatten(cols["secondary_diagnoses"]))
-            found = pa.chunked_array(
-                [
-                    c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
-                    for c in codes
-                ],
-                pa.string(),
-            )
-            system = (
-                _inferred_system(found, ICD10_ONLY, file, "diagnoses")
-                if len(pc.drop_null(found))
-                else None
-            )
-            cols[col.name] = (
-                pa.nulls(n, pa.string())
-                if system is None
-                else (pa.array([system] * n, pa.string()))
-            )
+            # The contract's diagnoses were ICD-10 before the column existed:
+            # undeclared codes are read as ICD-10, and a code that does not have
+            # the ICD-10 shape sends its row to rejects (never read as ICD-10).
+            cols[col.name] = pa.array(["icd10"] * n, pa.string())
             bad[col.name] = np.zeros(n, dtype=bool)
+            undeclared = True
         else:
             cols[col.name] = pa.nulls(n, type=col.arrow_type)
             bad[col.name] = np.zeros(n, dtype=bool)
@@ -270,6 +252,14 @@ def _validate_table(
             cols["secondary_diagnoses"],
             cols["diagnosis_code_system"],
         )
+        if undeclared and (bad_primary.any() or bad_secondary.any()):
+            logger.warning(
+                "%s: no diagnosis_code_system column; diagnoses are read as ICD-10 "
+                "and %d rows whose codes do not have the ICD-10 shape are "
+                "rejected: declare the system if they are not ICD-10",
+                file,
+                int((bad_primary | bad_secondary).sum()),
+            )
         v.flag(bad_primary, "unparseable", "primary_diagnosis")
         v.flag(bad_secondary, "unparseable", "secondary_diagnoses")
     if schema.name == "prescriptions":

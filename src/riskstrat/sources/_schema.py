@@ -290,8 +290,8 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                     allowed=DIAGNOSIS_CODE_SYSTEMS,
                     description="Coding system of the diagnoses: icd10, icd9, "
                     "snomed or read. Features use ICD-10 only. When the column is "
-                    "absent, icd10 if every code has the ICD-10 shape, else an "
-                    "error.",
+                    "absent: icd10, and a row with a code not shaped like ICD-10 "
+                    "is rejected.",
                 ),
             ),
         ),
