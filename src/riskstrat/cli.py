@@ -90,8 +90,8 @@ JoinSpellsOption = Annotated[
     bool | None,
     typer.Option(
         "--join-spells/--no-join-spells",
-        help="omop: join contiguous or overlapping inpatient visits into one "
-        "spell (default: join).",
+        help="omop, synthea: join contiguous or overlapping inpatient stays into "
+        "one spell (default: join).",
     ),
 ]
 DrugIssueDaysOption = Annotated[

@@ -40,7 +40,7 @@ def load_source(
         Passed to the reader: ``drug_code_system`` (canonical); ``schema``,
         ``inpatient_urgency``, ``join_spells``, ``drug_issue_days`` (omop);
         ``icd10_map``,
-        ``inpatient_urgency``
+        ``inpatient_urgency``, ``join_spells``
         (synthea).
 
     Returns
@@ -84,7 +84,7 @@ def load_source(
     allowed = {
         "canonical": {"drug_code_system"},
         "omop": {"schema", "inpatient_urgency", "join_spells", "drug_issue_days"},
-        "synthea": {"icd10_map", "inpatient_urgency"},
+        "synthea": {"icd10_map", "inpatient_urgency", "join_spells"},
     }[source]
     unknown = sorted(set(options) - allowed)
     if unknown:
