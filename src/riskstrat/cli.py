@@ -65,6 +65,64 @@ SourceOption = Annotated[
 ]
 
 
+# The source adapters' settings, defined once: every command that reads a
+# source takes them (validate, features, train) and passes them to _load.
+UrgencyOption = Annotated[
+    str | None,
+    typer.Option(
+        help="omop, synthea: urgency of an inpatient stay with no emergency "
+        "evidence: unknown (default; counted apart) or elective (only if your "
+        "source codes every emergency admission)."
+    ),
+]
+Icd10MapOption = Annotated[
+    Path | None,
+    typer.Option(help="synthea: CSV of SNOMED CT code, ICD-10 code (first columns)."),
+]
+DrugSystemOption = Annotated[
+    str | None,
+    typer.Option(
+        help="canonical: coding system of prescriptions without a "
+        "drug_code_system column (bnf, dmd, atc, rxnorm); default: inferred "
+        "when every code fits one system, else an error."
+    ),
+]
+JoinSpellsOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--join-spells/--no-join-spells",
+        help="omop, synthea: join contiguous or overlapping inpatient stays into "
+        "one spell (default: join).",
+    ),
+]
+DrugIssueDaysOption = Annotated[
+    int | None,
+    typer.Option(
+        help="omop: a drug exposure longer than this becomes repeat issues "
+        "(default 28)."
+    ),
+]
+
+
+def _source_options(
+    *,
+    inpatient_urgency: str | None = None,
+    icd10_map: Path | None = None,
+    drug_code_system: str | None = None,
+    join_spells: bool | None = None,
+    drug_issue_days: int | None = None,
+) -> dict:
+    """The adapter settings given on the command line (None = the default)."""
+    given = {
+        "inpatient_urgency": inpatient_urgency,
+        "icd10_map": icd10_map,
+        "drug_code_system": drug_code_system,
+        "join_spells": join_spells,
+        "drug_issue_days": drug_issue_days,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def _open(
     data: Path,
     *,
@@ -72,15 +130,18 @@ def _open(
     source: str = "canonical",
     scan: bool = True,
     encoding: str | None = None,
+    options: dict | None = None,
 ):
     """The input, opened once (:func:`riskstrat.sources.open_tables`).
 
     A folder validated by riskstrat (with the same extract date, or when none is
     given) comes back as a handle each stage reads as it needs, with its own
-    extract date; anything else is loaded and validated once. ``scan=False``
-    always loads and validates (``validate`` reports every row). Data-quality
-    warnings go to the log, not raised. A source that cannot be read (missing
-    table or column, no such folder, an unreadable file) is reported and ends the
+    extract date (and the mapping report it keeps is printed); anything else is
+    loaded and validated once. ``scan=False`` always loads and validates
+    (``validate`` reports every row). ``options`` are the adapter settings.
+    Data-quality warnings go to the log, not raised. A source that cannot be
+    read (missing table or column, no such folder, an unreadable file), or an
+    adapter setting the source does not take, is reported and ends the
     command with exit status 2.
     """
     from riskstrat.sources import SOURCES, load_source, open_tables
@@ -98,13 +159,17 @@ def _open(
                 data,
                 source=source,  # type: ignore[arg-type]
                 extract_date=extract_date,
-                **options,
+                **{
+                    **(options or {}),
+                    **({} if encoding is None else {"encoding": encoding}),
+                },
             )
-    except (SchemaError, OSError) as exc:
+    except (SchemaError, OSError, ValueError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(code=2) from None
-    if source != "canonical" and tables.mapping is not None:
-        _print_mapping(tables.mapping)
+    report = tables.mapping
+    if report is not None and report.source != "canonical":
+        _print_mapping(report)
     return tables
 
 
@@ -150,9 +215,12 @@ def _print_mapping(report) -> None:
         )
     if report.not_computable:
         console.print(
-            "  [yellow]cannot be computed from this source:[/] "
+            "  [yellow]cannot be computed from this source (null):[/] "
             + ", ".join(report.not_computable)
         )
+    for r in report.features.to_pylist():
+        if r["status"] == "partial":
+            console.print(f"  [yellow]partial:[/] {r['feature_group']} ({r['reason']})")
 
 
 def _parse_date(value: str, option: str) -> dt.date:
@@ -232,9 +300,16 @@ def synth(
 
 @app.command()
 def validate(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Deprecated: give the folder as --data, as features and train do."
+        ),
+    ] = None,
     data: Annotated[
-        Path, typer.Argument(help="Folder of canonical CSV/Parquet files.")
-    ],
+        Path | None,
+        typer.Option(help="Folder (or file) of the source data."),
+    ] = None,
     rejects: Annotated[
         Path, typer.Option(help="Where to write the rejected rows (CSV).")
     ] = Path("rejects.csv"),
@@ -261,6 +336,11 @@ def validate(
         str,
         typer.Option(help="Text encoding of the CSV files (latin-1, cp1252, ...)."),
     ] = "utf-8",
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Validate a folder of canonical tables: counts per table, rejects written out.
 
@@ -270,6 +350,16 @@ def validate(
     """
     import pyarrow.csv as pacsv
 
+    if folder is not None:
+        if data is not None:
+            raise typer.BadParameter("Give the folder once, as --data.")
+        err_console.print(
+            "[yellow]warning:[/] `riskstrat validate FOLDER` is deprecated; use "
+            "`riskstrat validate --data FOLDER`, as features and train do."
+        )
+        data = folder
+    if data is None:
+        raise typer.BadParameter("Give the folder (or file) to validate as --data.")
     from riskstrat.sources._files import check_encoding
     from riskstrat.sources._tables import check_publishable, publish_folder
 
@@ -289,12 +379,20 @@ def validate(
             check_publishable(out, overwrite=overwrite)
     except FileExistsError as exc:
         _fail(str(exc))
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
     tables = _open(
         data,
         extract_date=extract,
         source=source,
         scan=False,
         encoding=encoding if source == "canonical" else None,
+        options=options,
     )
     console.print(_counts_table(tables, f"Validation of {data}"))
     try:
@@ -317,7 +415,9 @@ def validate(
             publish_folder(tables, out, overwrite=overwrite)
         except (OSError, FileExistsError) as exc:
             _fail(f"cannot write the validated tables to {out} ({exc}).")
-        console.print(f"Wrote the validated tables to [bold]{out}[/]")
+        console.print(
+            f"Wrote the validated tables (and the mapping report) to [bold]{out}[/]"
+        )
     if n_rejected and fail_on_rejects:
         raise typer.Exit(code=1)
 
@@ -343,6 +443,11 @@ def features(
     ] = False,
     source: SourceOption = "canonical",
     spec: SpecOption = None,
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Build point-in-time features (one row per person alive and registered)."""
     from riskstrat._utils import write_parquet
@@ -351,8 +456,15 @@ def features(
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = _parse_date(as_of, "--as-of")
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
     feature_spec = _spec(spec)
-    tables = _open(data, extract_date=None, source=source)
+    tables = _open(data, extract_date=None, source=source, options=options)
     feats = build_features(tables, as_of=day, spec=feature_spec, engine=engine)  # type: ignore[arg-type]
     write_parquet(feats, out)
     console.print(
@@ -462,6 +574,11 @@ def train(
     seed: Annotated[int, typer.Option(help="Random seed of the run.")] = 0,
     source: SourceOption = "canonical",
     spec: SpecOption = None,
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
@@ -491,7 +608,14 @@ def train(
         extract: dt.date | None = _parse_date(extract_date, "--extract-date")
     else:  # a synthetic population's extract date is its end
         extract = None if truth is None else truth.end
-    tables = _open(data, extract_date=extract, source=source)
+    options = _source_options(
+        inpatient_urgency=inpatient_urgency,
+        icd10_map=icd10_map,
+        drug_code_system=drug_code_system,
+        join_spells=join_spells,
+        drug_issue_days=drug_issue_days,
+    )
+    tables = _open(data, extract_date=extract, source=source, options=options)
     extract = tables.extract_date
     if extract is None:
         err_console.print(

@@ -77,6 +77,8 @@ def tables_from_rows(absent: tuple[str, ...] = (), extract_date=None, **rows):
             row = {c: r.get(c) for c in schema.names}
             if name == "admissions" and row["secondary_diagnoses"] is None:
                 row["secondary_diagnoses"] = []
+            if name == "admissions" and "diagnosis_code_system" not in r:
+                row["diagnosis_code_system"] = "icd10"
             if name == "prescriptions" and row["drug_code_system"] is None:
                 row["drug_code_system"] = "bnf"
             filled.append(row)

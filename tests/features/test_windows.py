@@ -41,6 +41,7 @@ def feats():
             _p("f", deregistration_date=D(2022, 3, 1)),  # left before: out
             _p("g", birth=D(1957, 4, 1)),  # 65th birthday on as_of
             _p("h", birth=D(1957, 4, 2)),  # 65 tomorrow
+            _p("i"),  # one admission of unknown urgency
         ],
         admissions=[
             _a(
@@ -55,7 +56,7 @@ def feats():
             _a("a", D(2020, 4, 2), D(2020, 4, 3)),  # 729 days before, no time
             _a("a", D(2020, 4, 1), D(2020, 4, 9)),  # 730 days before: outside 24m
             _a("a", D(2021, 6, 1), D(2021, 6, 2), emergency=False),  # elective
-            _a("a", D(2021, 7, 1), D(2021, 7, 2), emergency=None),  # unknown urgency
+            _a("i", D(2021, 7, 1), D(2021, 7, 2), emergency=None),  # unknown urgency
             _a("a", AS_OF, D(2022, 4, 5)),  # on as_of: future, ignored
             _a("b", D(2022, 3, 25), None),  # open spell: 7 bed days so far
             _a("c", D(2021, 1, 1), D(2021, 1, 2)),
@@ -65,7 +66,7 @@ def feats():
 
 
 def test_cohort_alive_and_registered_on_as_of(feats):
-    assert sorted(feats) == ["a", "b", "d", "g", "h"]
+    assert sorted(feats) == ["a", "b", "d", "g", "h", "i"]
 
 
 def test_age_in_whole_years(feats):
@@ -97,8 +98,24 @@ def test_bed_days_same_day_is_zero_and_open_spell_runs_to_as_of(feats):
 def test_elective_unknown_and_all_admissions_counted_apart(feats):
     a = feats["a"]
     assert a["elective_admissions_12m"] == 1
-    assert a["unknown_urgency_admissions_12m"] == 1
-    assert a["admissions_12m"] == 3 + 1 + 1
+    assert a["unknown_urgency_admissions_12m"] == 0
+    assert a["admissions_12m"] == 3 + 1
+    assert feats["i"]["unknown_urgency_admissions_12m"] == 1
+    assert feats["i"]["admissions_12m"] == 1
+
+
+def test_an_admission_of_unknown_urgency_makes_its_windows_unknown(feats):
+    # i's only admission, 2021-07-01 (274 days before as_of), has unknown
+    # urgency: the 3 and 6 month windows do not hold it and are 0; the 12 and 24
+    # month counts could be 0 or 1, so they are null, never 0.
+    i = feats["i"]
+    assert (i["em_admissions_3m"], i["em_admissions_6m"]) == (0, 0)
+    assert (i["em_admissions_12m"], i["em_admissions_24m"]) == (None, None)
+    assert (i["em_bed_days_6m"], i["em_bed_days_12m"]) == (0, None)
+    assert i["elective_admissions_12m"] is None
+    assert i["days_since_last_em_admission"] is None
+    assert i["em_out_of_hours_share_24m"] is None
+    assert i["days_since_last_discharge"] == 273
 
 
 def test_recency(feats):

@@ -165,3 +165,73 @@ def test_report_counts_must_reconcile():
         _report(tables=bad)
     with pytest.raises(ValueError, match="must have schema"):
         _report(tables=pa.table({"x": [1]}))
+
+
+def test_the_mapping_report_is_kept_in_a_validated_folder(tmp_path):
+    from riskstrat.features import make_labels
+    from riskstrat.sources._mapping import read_mapping
+
+    t = _quiet(write_csv(tmp_path / "omop", OMOP), source="omop")
+    assert "death" not in t.mapping.not_computable
+    min_tables = {k: OMOP[k] for k in ("person", "visit_occurrence")}
+    bare = _quiet(write_csv(tmp_path / "min", min_tables), source="omop")
+    assert "death" in bare.mapping.not_computable
+    folder = bare.to_parquet(tmp_path / "validated")
+    report = read_mapping(folder)
+    assert report is not None and report.source == "omop"
+    assert report.features.equals(bare.mapping.features)
+    assert report.notes == bare.mapping.notes
+    # Labels read from the folder know the death table was missing: unknown.
+    y = make_labels(folder, as_of=dt.date(2021, 1, 1), horizon_days=30)
+    assert y["death"].null_count == y.num_rows
+    # A report written for other tables is not trusted.
+    t.to_parquet(tmp_path / "other")
+    for part in ("tables", "mapped", "unmapped", "features"):
+        name = f"_mapping_{part}.parquet"
+        (folder / name).write_bytes((tmp_path / "other" / name).read_bytes())
+    assert read_mapping(folder) is None
+
+
+def test_a_future_birth_is_rejected_without_an_extract_date(tmp_path):
+    files = dict(VALID)
+    files["patients"] = VALID["patients"] + "p9,2099-01-01,female,,,,,,\n"
+    t = load_quietly(write_folder(tmp_path / "d", files))
+    (r,) = [r for r in t.rejects.to_pylist() if r["table"] == "patients"]
+    assert (r["column"], r["rule"], r["value"]) == (
+        "birth_date",
+        "impossible_date",
+        "2099-01-01",
+    )
+
+
+def test_a_timestamp_in_a_date_column_says_what_is_expected(tmp_path):
+    files = dict(VALID)
+    files["nominations"] = VALID["nominations"] + "p1,2021-07-01T10:00:00,x\n"
+    t = load_quietly(write_folder(tmp_path / "d", files))
+    (r,) = t.rejects.to_pylist()
+    assert r["rule"] == "unparseable"
+    assert "expected YYYY-MM-DD" in r["message"]
+
+
+def test_cli_adapter_options_partial_groups_and_one_data_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from riskstrat.cli import app
+
+    folder = write_csv(tmp_path / "omop", OMOP)
+    runner = CliRunner()
+    base = ["validate", "--data", str(folder), "--source", "omop"]
+    base += ["--rejects", str(tmp_path / "r.csv")]
+    r = runner.invoke(app, [*base, "--out", str(tmp_path / "v")])
+    assert r.exit_code == 0, r.output
+    assert "partial:" in r.output and "of 6 admissions" in r.output
+    assert (tmp_path / "v" / "_mapping_features.parquet").is_file()
+    r = runner.invoke(app, [*base, "--inpatient-urgency", "elective"])
+    assert r.exit_code == 0, r.output
+    assert "plain_inpatient_elective" not in r.output  # rules are in the report
+    r = runner.invoke(app, [*base, "--icd10-map", str(tmp_path / "map.csv")])
+    assert r.exit_code == 2 and "icd10_map" in r.output
+    args = ["features", "--data", str(tmp_path / "v"), "--as-of", "2021-06-01"]
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "x.parquet")])
+    assert r.exit_code == 0, r.output
+    assert "Mapping from omop" in r.output  # the kept report is shown again

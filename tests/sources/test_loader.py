@@ -172,7 +172,7 @@ BAD_ROWS = [
     ),
     (
         "prescriptions",
-        "p2,2022-05-01,0101,bnf,",
+        "p2,2022-05-01,0101010A0,bnf,",
         "issue_date",
         "after_death",
         "2022-05-01",
@@ -502,7 +502,7 @@ def test_dictionary_encoded_parquet_is_cleaned_on_its_values(tmp_path):
             "patient_id": ["p1", "p1", "p2", "p2"],
             "issue_date": pa.array([dt.date(2021, 1, d) for d in (1, 2, 3, 4)]),
             "drug_code": pa.array(
-                [" 0206020A0", "0206020A0", "", "0205051R0 "]
+                [" 0206020A0", "0206020A0", "", "317896006 "]
             ).dictionary_encode(),
             "drug_code_system": pa.array(
                 ["BNF", "bnf", "bnf", "Dmd"]
@@ -514,7 +514,7 @@ def test_dictionary_encoded_parquet_is_cleaned_on_its_values(tmp_path):
     )
     t = load_quietly(_rx_folder(tmp_path, rx))
     got = t.prescriptions
-    assert got["drug_code"].to_pylist() == ["0206020A0", "0206020A0", "0205051R0"]
+    assert got["drug_code"].to_pylist() == ["0206020A0", "0206020A0", "317896006"]
     assert got["drug_code_system"].to_pylist() == ["bnf", "bnf", "dmd"]
     assert got["drug_name"].to_pylist() == ["Amlodipine", None, "Ramipril"]
     for col in DICT_COLUMNS:

@@ -290,3 +290,55 @@ def test_argument_errors(folder):
         load_synthea(folder, inpatient_urgency="sometimes")
     with pytest.raises(TypeError, match="extract_date"):
         load_synthea(folder, extract_date="2021-01-01")
+
+
+def test_encounter_codes_and_a_bounded_ed_window(tmp_path):
+    enc = """Id,START,STOP,PATIENT,ENCOUNTERCLASS,CODE
+x1,2021-01-01T09:00:00Z,2021-01-03T13:00:00Z,a1,emergency,50849002
+x2,2021-01-02T13:30:00Z,2021-01-04T10:00:00Z,a1,inpatient,32485007
+x3,2021-02-01T13:30:00Z,2021-02-04T10:00:00Z,a1,inpatient,183478001
+x4,2021-03-01T13:30:00Z,2021-03-04T10:00:00Z,a1,inpatient,8715000
+x5,2021-04-01T13:30:00Z,2021-04-04T10:00:00Z,a1,inpatient,183452005
+"""
+    # x1 is an ED encounter that ended after x2 started: not "ended on the
+    # admission day or the day before", so it does not make x2 emergency.
+    folder = write_folder(
+        tmp_path / "s",
+        {"patients": PATIENTS, "encounters.csv": enc},
+    )
+    t = _load(folder)
+    assert t.admissions["emergency"].to_pylist() == [None, True, False, None]
+    assert _mapped(t, "encounters", "urgency") == {
+        "emergency_encounter_code": 1,
+        "elective_encounter_code": 1,
+        "urgency_unknown": 2,
+    }
+
+
+def test_contiguous_inpatient_encounters_are_one_spell(tmp_path):
+    enc = """Id,START,STOP,PATIENT,ENCOUNTERCLASS,CODE,REASONCODE
+y1,2021-01-02T13:30:00Z,2021-01-04T10:00:00Z,a1,inpatient,183478001,
+y2,2021-01-04T11:00:00Z,2021-01-09T10:00:00Z,a1,inpatient,32485007,
+y3,2021-02-01T13:30:00Z,2021-02-04T10:00:00Z,a1,inpatient,32485007,
+"""
+    # y2 starts on y1's discharge day: one spell, emergency as y1 was.
+    files = {"patients": PATIENTS, "encounters.csv": enc}
+    t = _load(write_folder(tmp_path / "s", files))
+    got = [
+        (
+            r["admission_date"].isoformat(),
+            r["discharge_date"].isoformat(),
+            r["emergency"],
+        )
+        for r in t.admissions.to_pylist()
+    ]
+    assert got == [
+        ("2021-01-02", "2021-01-09", True),
+        ("2021-02-01", "2021-02-04", None),
+    ]
+    assert _mapped(t, "encounters", "spell") == {
+        "first_stay_of_spell": 2,
+        "joined_into_spell": 1,
+    }
+    off = _load(write_folder(tmp_path / "t", files), join_spells=False)
+    assert off.admissions.num_rows == 3

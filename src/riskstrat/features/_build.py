@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from riskstrat._utils import check_date
 from riskstrat.features._engine import Engine, run_sql
-from riskstrat.features._prepare import prepare
+from riskstrat.features._prepare import prepare, unknown_groups
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
     cohort_schema,
@@ -114,7 +114,8 @@ def build_features(
     }
     tables = _opened(tables).read(**window)
     tic = time.perf_counter()
-    sql = features_sql(as_of, spec, frozenset(tables.absent))
+    unknown = unknown_groups(tables)
+    sql = features_sql(as_of, spec, frozenset(tables.absent), unknown)
     out = run_sql(
         sql,
         prepare(tables, **window),
@@ -123,12 +124,14 @@ def build_features(
         spark=spark,
     )
     logger.info(
-        "features: %d people, %d columns as of %s on %s in %.1f s",
+        "features: %d people, %d columns as of %s on %s in %.1f s; "
+        "not computable (null): %s",
         out.num_rows,
         out.num_columns,
         as_of,
         engine,
         time.perf_counter() - tic,
+        ", ".join(sorted(unknown)) or "none",
     )
     return out
 
@@ -178,7 +181,9 @@ def make_labels(
     # Labels need no prescriptions: a validated folder is read without them.
     tables = opened.read(issued_from=as_of, issued_before=as_of)
     end = as_of + dt.timedelta(days=horizon_days)
-    sql = labels_sql(as_of, horizon_days, tables.extract_date or end)
+    sql = labels_sql(
+        as_of, horizon_days, tables.extract_date or end, unknown_groups(tables)
+    )
     inputs = prepare(tables, issued_from=as_of, issued_before=as_of)  # no drugs needed
     return run_sql(sql, inputs, label_schema(), engine=engine, spark=spark)
 
@@ -273,9 +278,12 @@ def build_cohort(
     }
     tables = opened.read(**window)
     end = as_of + dt.timedelta(days=horizon_days)
+    unknown = unknown_groups(tables)
     sql = cohort_sql(
-        features_sql(as_of, spec, frozenset(tables.absent)),
-        labels_sql(as_of, horizon_days, tables.extract_date or end) if labels else None,
+        features_sql(as_of, spec, frozenset(tables.absent), unknown),
+        labels_sql(as_of, horizon_days, tables.extract_date or end, unknown)
+        if labels
+        else None,
         min_age=min_age,
         max_age=max_age,
     )

@@ -15,6 +15,27 @@ from riskstrat.features._comorbidity import code_map
 __all__: list[str] = []
 
 
+def unknown_groups(tables) -> frozenset[str]:
+    """Feature groups the tables' source cannot support: their features are NULL.
+
+    The groups the mapping report of a :class:`~riskstrat.sources.SourceTables`
+    lists as ``not_computable``; for plain tables, those that
+    ``assess_features`` finds from the tables themselves (an absent table, all
+    urgency unknown, no diagnosis at all).
+    """
+    mapping = getattr(tables, "mapping", None)
+    if mapping is not None:
+        return frozenset(mapping.not_computable)
+    from riskstrat.sources._mapping import assess_features
+
+    status = assess_features(tables).to_pydict()
+    return frozenset(
+        g
+        for g, st in zip(status["feature_group"], status["status"], strict=True)
+        if st == "not_computable"
+    )
+
+
 def prepare(tables, *, issued_from=None, issued_before=None) -> dict[str, pa.Table]:
     """The tables the feature SQL reads (names are the SQL view names).
 
@@ -48,7 +69,10 @@ def prepare(tables, *, issued_from=None, issued_before=None) -> dict[str, pa.Tab
             flat.cast(pa.string()),
         ]
     )
-    keep = pc.is_valid(codes)
+    # Features use ICD-10 only; codes of other systems are counted in the
+    # mapping report (assess_features), never read as ICD-10.
+    system = pc.take(adm["diagnosis_code_system"], idx)
+    keep = pc.and_(pc.is_valid(codes), pc.equal(system, "icd10").fill_null(False))
     idx, codes = pc.filter(idx, keep), pc.filter(codes, keep)
     diagnoses = pa.table(
         {

@@ -40,6 +40,22 @@ RULES = (
 )
 
 
+#: Feature groups that an absent optional table leaves unknown.
+_ABSENT_GROUPS = {
+    "prescriptions": ("drugs", "bnf_chapters"),
+    "residences": ("residence",),
+    "nominations": ("nominations",),
+}
+
+
+def _groups_of_absent(absent: frozenset[str]) -> frozenset[str]:
+    return frozenset(g for t in absent for g in _ABSENT_GROUPS.get(t, ()))
+
+
+def _nulls(names: list[str], sql_type: str) -> list[str]:
+    return [f"CAST(NULL AS {sql_type}) AS {n}" for n in names]
+
+
 def _d(day: dt.date) -> str:
     return f"DATE '{day.isoformat()}'"
 
@@ -127,9 +143,22 @@ def label_schema() -> pa.Schema:
     )
 
 
-def features_sql(as_of: dt.date, spec: FeatureSpec, absent: frozenset[str]) -> str:
-    """The SELECT that builds one feature row per person in the cohort."""
+def features_sql(
+    as_of: dt.date,
+    spec: FeatureSpec,
+    absent: frozenset[str],
+    unknown: frozenset[str] = frozenset(),
+) -> str:
+    """The SELECT that builds one feature row per person in the cohort.
+
+    ``absent`` names the optional tables the source did not supply, ``unknown``
+    the feature groups (:data:`riskstrat.sources.FEATURE_GROUPS`) it cannot
+    support: their features are NULL for everyone, never 0 or false. Within a
+    supported group, a person's emergency counts are NULL when an admission of
+    unknown urgency falls in the window (the count could be higher).
+    """
     a = _d(as_of)
+    unknown = unknown | _groups_of_absent(absent)
 
     def start(days: int) -> str:
         return _d(as_of - dt.timedelta(days=days))
@@ -140,6 +169,10 @@ def features_sql(as_of: dt.date, spec: FeatureSpec, absent: frozenset[str]) -> s
         cond = f"emergency AND admission_date >= {start(days)}"
         win.append(f"count(*) FILTER (WHERE {cond}) AS em_admissions_{w}")
         win.append(f"sum(CASE WHEN {cond} THEN {bed} ELSE 0 END) AS em_bed_days_{w}")
+        win.append(
+            f"count(*) FILTER (WHERE emergency IS NULL AND admission_date >= "
+            f"{start(days)}) AS unk_{w}"
+        )
     y1 = start(365)
     y2 = start(730)
     adm = f"""adm AS (
@@ -148,6 +181,8 @@ def features_sql(as_of: dt.date, spec: FeatureSpec, absent: frozenset[str]) -> s
         count(*) FILTER (WHERE admission_date >= {y1}) AS admissions_12m,
         count(*) FILTER (WHERE NOT emergency AND admission_date >= {y1}) AS elective_admissions_12m,
         count(*) FILTER (WHERE emergency IS NULL AND admission_date >= {y1}) AS unknown_urgency_admissions_12m,
+        count(*) FILTER (WHERE emergency IS NULL AND admission_date >= {y2}) AS unk_24m_all,
+        max(CASE WHEN emergency IS NULL THEN admission_date END) AS last_unknown_admission,
         max(CASE WHEN discharge_date < {a} THEN discharge_date END) AS last_discharge,
         max(CASE WHEN emergency THEN admission_date END) AS last_em_admission,
         max(CASE WHEN discharge_date IS NULL OR discharge_date >= {a} THEN 1 ELSE 0 END) AS in_hosp,
@@ -200,7 +235,7 @@ comorb AS (
         "LEFT JOIN frail f ON f.patient_id = c.patient_id",
         "LEFT JOIN comorb k ON k.patient_id = c.patient_id",
     ]
-    if "prescriptions" not in absent:
+    if "drugs" not in unknown:
         ds = start(spec.drug_days)
         # One pass to distinct (patient, drug) pairs, then plain counts: a drug
         # code belongs to one chapter, so per-chapter distinct drugs are sums.
@@ -232,6 +267,11 @@ drugs AS (
         drug_cols += [
             f"COALESCE(g.bnf_ch{ch}_90d, 0) AS bnf_ch{ch}_90d" for ch in BNF_CHAPTERS
         ]
+        if "bnf_chapters" in unknown:
+            drug_cols = drug_cols[:2] + _nulls(
+                ["bnf_chapters_90d"] + [f"bnf_ch{ch}_90d" for ch in BNF_CHAPTERS],
+                "BIGINT",
+            )
     else:
         drug_cols = [
             "CAST(NULL AS BIGINT) AS drugs_90d",
@@ -239,7 +279,7 @@ drugs AS (
             "CAST(NULL AS BIGINT) AS bnf_chapters_90d",
         ]
         drug_cols += [f"CAST(NULL AS BIGINT) AS bnf_ch{ch}_90d" for ch in BNF_CHAPTERS]
-    if "residences" not in absent:
+    if "residence" not in unknown:
         ctes.append(f"""res AS (
     SELECT patient_id, residence_type FROM (
         SELECT patient_id, residence_type,
@@ -252,7 +292,7 @@ drugs AS (
         res_cols = ["COALESCE(r.residence_type, 'private') AS residence_type"]
     else:
         res_cols = ["CAST(NULL AS VARCHAR) AS residence_type"]
-    if "nominations" not in absent:
+    if "nominations" not in unknown:
         ns = start(spec.nomination_days)
         ctes.append(f"""noms AS (
     SELECT patient_id, max(CASE WHEN date >= {ns} THEN 1 ELSE 0 END) AS nom_recent
@@ -270,19 +310,68 @@ drugs AS (
             "CAST(NULL AS BOOLEAN) AS nominated_ever",
         ]
 
+    em_known = "emergency_admissions" not in unknown
+
+    def unless_unknown(n_unknown: str, expr: str, name: str) -> str:
+        # NULL when an admission of unknown urgency could change the value.
+        return f"CASE WHEN COALESCE({n_unknown}, 0) > 0 THEN NULL ELSE {expr} END AS {name}"
+
     w_cols = []
     for w in spec.window_names:
-        w_cols += [
-            f"COALESCE(a.em_admissions_{w}, 0) AS em_admissions_{w}",
-            f"COALESCE(a.em_bed_days_{w}, 0) AS em_bed_days_{w}",
-        ]
-    frail_cols = [f"COALESCE(f.f_{k}, 0) = 1 AS frail_{k}_12m" for k in FRAILTY]
-    frail_cols[FRAILTY.index("nausea_vomiting")] = (
-        f"(COALESCE(f.f_nausea_vomiting, 0) = 1 AND c.age > {spec.nausea_over_age}) "
-        "AS frail_nausea_vomiting_12m"
-    )
-    cci_cols = [f"COALESCE(k.cci_{c}, 0) = 1 AS cci_{c}" for c in CHARLSON]
-    elix_cols = [f"COALESCE(k.elix_{c}, 0) = 1 AS elix_{c}" for c in ELIXHAUSER]
+        if em_known:
+            w_cols += [
+                unless_unknown(
+                    f"a.unk_{w}",
+                    f"COALESCE(a.em_admissions_{w}, 0)",
+                    f"em_admissions_{w}",
+                ),
+                unless_unknown(
+                    f"a.unk_{w}", f"COALESCE(a.em_bed_days_{w}, 0)", f"em_bed_days_{w}"
+                ),
+            ]
+        else:
+            w_cols += _nulls([f"em_admissions_{w}", f"em_bed_days_{w}"], "BIGINT")
+    if "elective_admissions" in unknown:
+        elective = _nulls(["elective_admissions_12m"], "BIGINT")[0]
+    else:
+        elective = unless_unknown(
+            "a.unknown_urgency_admissions_12m",
+            "COALESCE(a.elective_admissions_12m, 0)",
+            "elective_admissions_12m",
+        )
+    if em_known:
+        # The latest emergency admission is unknown when an admission of unknown
+        # urgency came after the latest known one (or there is no known one).
+        last_em = (
+            "CASE WHEN a.last_unknown_admission IS NOT NULL AND (a.last_em_admission "
+            "IS NULL OR a.last_unknown_admission > a.last_em_admission) THEN NULL "
+            f"ELSE date_diff('day', a.last_em_admission, {a}) END "
+            "AS days_since_last_em_admission"
+        )
+    else:
+        last_em = _nulls(["days_since_last_em_admission"], "BIGINT")[0]
+    if em_known and "admission_time" not in unknown:
+        ooh = (
+            "CASE WHEN COALESCE(a.unk_24m_all, 0) > 0 THEN NULL "
+            "WHEN a.em_timed_24m > 0 THEN CAST(a.em_ooh_24m AS DOUBLE) / a.em_timed_24m "
+            "END AS em_out_of_hours_share_24m"
+        )
+    else:
+        ooh = _nulls(["em_out_of_hours_share_24m"], "DOUBLE")[0]
+    if "frailty_diagnoses" in unknown:
+        frail_cols = _nulls([f"frail_{k}_12m" for k in FRAILTY], "BOOLEAN")
+    else:
+        frail_cols = [f"COALESCE(f.f_{k}, 0) = 1 AS frail_{k}_12m" for k in FRAILTY]
+        frail_cols[FRAILTY.index("nausea_vomiting")] = (
+            f"(COALESCE(f.f_nausea_vomiting, 0) = 1 AND c.age > {spec.nausea_over_age}) "
+            "AS frail_nausea_vomiting_12m"
+        )
+    if "comorbidities" in unknown:
+        cci_cols = _nulls([f"cci_{c}" for c in CHARLSON], "BOOLEAN")
+        elix_cols = _nulls([f"elix_{c}" for c in ELIXHAUSER], "BOOLEAN")
+    else:
+        cci_cols = [f"COALESCE(k.cci_{c}, 0) = 1 AS cci_{c}" for c in CHARLSON]
+        elix_cols = [f"COALESCE(k.elix_{c}, 0) = 1 AS elix_{c}" for c in ELIXHAUSER]
     base = [
         "c.patient_id",
         f"{a} AS as_of",
@@ -293,13 +382,12 @@ drugs AS (
         "c.deprivation_decile",
         *w_cols,
         "COALESCE(a.admissions_12m, 0) AS admissions_12m",
-        "COALESCE(a.elective_admissions_12m, 0) AS elective_admissions_12m",
+        elective,
         "COALESCE(a.unknown_urgency_admissions_12m, 0) AS unknown_urgency_admissions_12m",
         f"date_diff('day', a.last_discharge, {a}) AS days_since_last_discharge",
-        f"date_diff('day', a.last_em_admission, {a}) AS days_since_last_em_admission",
+        last_em,
         "COALESCE(a.in_hosp, 0) = 1 AS in_hospital",
-        "CASE WHEN a.em_timed_24m > 0 THEN CAST(a.em_ooh_24m AS DOUBLE) / a.em_timed_24m END "
-        "AS em_out_of_hours_share_24m",
+        ooh,
         *frail_cols,
         *cci_cols,
         *elix_cols,
@@ -324,6 +412,8 @@ drugs AS (
         else:
             score_terms.append(f"CASE WHEN cci_{c} THEN {weight} ELSE 0 END")
     elix_terms = [f"CASE WHEN elix_{c} THEN 1 ELSE 0 END" for c in ELIXHAUSER]
+    if "comorbidities" in unknown:
+        score_terms = elix_terms = ["CAST(NULL AS BIGINT)"]
     old = f"age >= {spec.rule_min_age}"
     rules = {
         "rule_frail_admission": f"{old} AND ({frail_any})",
@@ -369,28 +459,68 @@ drugs AS (
     )
 
 
-def labels_sql(as_of: dt.date, horizon_days: int, observed_until: dt.date) -> str:
-    """The SELECT that builds one label row per person in the cohort on ``as_of``."""
+def labels_sql(
+    as_of: dt.date,
+    horizon_days: int,
+    observed_until: dt.date,
+    unknown: frozenset[str] = frozenset(),
+) -> str:
+    """The SELECT that builds one label row per person in the cohort on ``as_of``.
+
+    Unknown stays unknown: the emergency labels are NULL for everyone when the
+    ``emergency_admissions`` group is in ``unknown``, and for a person whose
+    window holds an admission of unknown urgency and no known emergency one
+    (the count and bed days: any admission of unknown urgency). ``death`` is
+    NULL when the ``death`` group is unknown; ``composite`` is true when either
+    part is true, NULL when neither is true and one is unknown.
+    """
     a = _d(as_of)
     end = _d(as_of + dt.timedelta(days=horizon_days))
     stop = _d(min(observed_until, as_of + dt.timedelta(days=horizon_days)))
+    if "emergency_admissions" in unknown:
+        em = [
+            "CAST(NULL AS BOOLEAN) AS emergency_admission",
+            "CAST(NULL AS BIGINT) AS emergency_admissions",
+            "CAST(NULL AS BIGINT) AS emergency_bed_days",
+        ]
+        em_any = "CAST(NULL AS BOOLEAN)"
+    else:
+        em_any = (
+            "CASE WHEN COALESCE(f.n_em, 0) > 0 THEN TRUE "
+            "WHEN COALESCE(f.n_unk, 0) > 0 THEN NULL ELSE FALSE END"
+        )
+        em = [
+            f"{em_any} AS emergency_admission",
+            "CASE WHEN COALESCE(f.n_unk, 0) > 0 THEN NULL "
+            "ELSE COALESCE(f.n_em, 0) END AS emergency_admissions",
+            "CASE WHEN COALESCE(f.n_unk, 0) > 0 THEN NULL "
+            "ELSE COALESCE(f.bed_days, 0) END AS emergency_bed_days",
+        ]
+    if "death" in unknown:
+        death = "CAST(NULL AS BOOLEAN)"
+    else:
+        death = (
+            f"(c.death_date IS NOT NULL AND c.death_date >= {a} "
+            f"AND c.death_date < {end})"
+        )
     return f"""WITH {_cohort(as_of)},
 fut AS (
-    SELECT patient_id, count(*) AS n_em,
-        sum(date_diff('day', admission_date, LEAST(COALESCE(discharge_date, {stop}), {stop}))) AS bed_days
+    SELECT patient_id,
+        count(*) FILTER (WHERE emergency) AS n_em,
+        count(*) FILTER (WHERE emergency IS NULL) AS n_unk,
+        sum(CASE WHEN emergency THEN date_diff('day', admission_date,
+            LEAST(COALESCE(discharge_date, {stop}), {stop})) ELSE 0 END) AS bed_days
     FROM admissions
-    WHERE emergency AND admission_date >= {a} AND admission_date < {end}
+    WHERE (emergency OR emergency IS NULL)
+      AND admission_date >= {a} AND admission_date < {end}
     GROUP BY patient_id
 )
 SELECT
     c.patient_id,
     {a} AS as_of,
-    COALESCE(f.n_em, 0) > 0 AS emergency_admission,
-    COALESCE(f.n_em, 0) AS emergency_admissions,
-    COALESCE(f.bed_days, 0) AS emergency_bed_days,
-    (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end}) AS death,
-    (COALESCE(f.n_em, 0) > 0
-     OR (c.death_date IS NOT NULL AND c.death_date >= {a} AND c.death_date < {end})) AS composite
+    {", ".join(em)},
+    {death} AS death,
+    ({em_any}) OR {death} AS composite
 FROM cohort c LEFT JOIN fut f ON f.patient_id = c.patient_id"""
 
 

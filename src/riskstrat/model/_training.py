@@ -91,10 +91,12 @@ def known_labels(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
     unknown = frame["label"].isna()
     if len(frame) and unknown.all():
         raise ValueError(
-            f"{what}: the outcome is unknown for all {len(frame):,} people (for "
-            "example, the source records no admission urgency: see the mapping "
-            "report's 'emergency_labels' line). A model cannot be trained or "
-            "evaluated without known outcomes."
+            f"{what}: the outcome is unknown for all {len(frame):,} people: the "
+            "source cannot tell which admissions were emergencies (see the mapping "
+            "report's 'emergency_admissions' line, or 'death' for the composite "
+            "outcome). A model cannot be trained or evaluated without known "
+            "outcomes; give the admission method or --inpatient-urgency if your "
+            "source codes every emergency."
         )
     if unknown.any():
         warn_caller(

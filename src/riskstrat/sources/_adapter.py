@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
+from riskstrat.sources._admission_method import METHOD_WORDS
 from riskstrat.sources._loader import RawTable, check_extract_date, validate_tables
 from riskstrat.sources._mapping import (
     ReportParts,
@@ -36,9 +37,30 @@ logger = logging.getLogger(__name__)
 #: urgency is unknown, false when plain inpatient stays are elective by the
 #: caller's word, true for any emergency evidence.
 EMERGENCY_FROM_URGENCY = (
-    "CASE urgency WHEN 'urgency_unknown' THEN NULL "
-    "WHEN 'plain_inpatient_elective' THEN false ELSE true END"
+    "CASE WHEN urgency = 'urgency_unknown' THEN NULL "
+    "WHEN urgency IN ('plain_inpatient_elective', 'elective_source_value', "
+    "'elective_encounter_code') THEN false ELSE true END"
 )
+
+
+def method_words_sql(expr: str) -> str:
+    """SQL: the admission-method group of a free-text source value, or NULL.
+
+    Only the words of :data:`~riskstrat.sources._admission_method.METHOD_WORDS`
+    count (case and surrounding spaces ignored); a number is never read as a
+    CDS code here, because an OMOP or Synthea source value may be anything (an
+    encounter id, an admission *source* code).
+
+    Examples
+    --------
+    >>> method_words_sql("x")[:30]
+    "CASE lower(trim(x)) WHEN 'elec"
+    """
+    whens = " ".join(
+        "WHEN '" + w.replace("'", "''") + f"' THEN '{g}'"
+        for w, g in METHOD_WORDS.items()
+    )
+    return f"CASE lower(trim({expr})) {whens} END"
 
 
 def check_options(
@@ -77,10 +99,15 @@ def source_rows(con: duckdb.DuckDBPyConnection, view: SourceView, sql: str) -> R
     """The rows ``sql`` selects, in source order, as a raw table of ``view``.
 
     ``sql`` selects ``_row`` (the source row number, kept for rejects) and the
-    canonical columns.
+    canonical columns, and ``_k`` when one source row gives several canonical
+    rows (they are ordered by it).
     """
-    table = con.sql(sql).order("_row").to_arrow_table()
-    return RawTable(table.drop_columns(["_row"]), view.label, table["_row"].to_numpy())
+    rel = con.sql(sql)
+    extra = ["_k"] if "_k" in rel.columns else []  # repeats of one source row
+    table = rel.order(", ".join(["_row", *extra])).to_arrow_table()
+    return RawTable(
+        table.drop_columns(["_row", *extra]), view.label, table["_row"].to_numpy()
+    )
 
 
 def mapped_rows(

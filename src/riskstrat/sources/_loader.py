@@ -38,6 +38,13 @@ import pyarrow.compute as pc
 
 from riskstrat._utils import warn_caller
 from riskstrat.exceptions import DataQualityWarning, SchemaError
+from riskstrat.sources._admission_method import apply_admission_method
+from riskstrat.sources._code_shapes import (
+    DRUG_SHAPES,
+    infer_system,
+    wrong_diagnosis_rows,
+    wrong_drug_rows,
+)
 from riskstrat.sources._files import MalformedRow, check_encoding, check_readable
 from riskstrat.sources._parse import (
     as_text,
@@ -152,7 +159,39 @@ def _check_columns(schema: TableSchema, raw: pa.Table, file: str) -> None:
         and "year_of_birth" in found
     ):
         required.remove("birth_date")
+    if schema.name == "admissions" and "admission_method" not in found:
+        required.insert(2, "emergency")  # the method, when given, decides it
     check_required_columns(file, schema.name, required, found)
+
+
+def _latest_admission_date(raw: RawTable) -> dt.date | None:
+    """The latest readable admission or discharge date (1900 or later)."""
+    schema = CONTRACT["admissions"]
+    latest = None
+    for name in ("admission_date", "discharge_date"):
+        if name not in raw.table.column_names:
+            continue
+        dates, _ = parse_column(raw.table[name], schema[name])
+        dates = pc.filter(
+            dates, pc.greater_equal(dates, pa.scalar(EARLIEST_DATE, pa.date32()))
+        )
+        top = pc.max(dates).as_py()
+        if top is not None and (latest is None or top > latest):
+            latest = top
+    return latest
+
+
+def _inferred_system(codes, shapes, file: str, column: str) -> str:
+    """The one system all ``codes`` fit, or a SchemaError naming the file."""
+    system = infer_system(codes, shapes)
+    if system is None:
+        raise SchemaError(
+            f"{file}: no drug_code_system column, and the {column} codes do not "
+            f"all have the shape of one system ({', '.join(shapes)}); add a "
+            "drug_code_system column (or pass drug_code_system=...) rather than "
+            "have riskstrat guess."
+        )
+    return system
 
 
 def _mask(arr) -> np.ndarray:
@@ -167,25 +206,40 @@ def _validate_table(
     file: str,
     *,
     extract_date: dt.date | None,
-    drug_code_system: str,
+    drug_code_system: str | None,
     patients: pa.Table | None,
     duplicate: np.ndarray | None = None,
     birth_by_year: bool = False,
+    birth_limit: dt.date | None = None,
 ) -> tuple[pa.Table, _Verdict]:
     n = raw.num_rows
     v = _Verdict(n, raw)
     cols: dict[str, pa.Array] = {}
     bad: dict[str, np.ndarray] = {}
+    undeclared = False
     for col in schema.columns:
         if col.name in raw.column_names:
             cols[col.name], bad[col.name] = parse_column(raw[col.name], col)
         elif schema.name == "patients" and col.name == "birth_date":
             cols[col.name], bad[col.name] = _year_of_birth(raw["year_of_birth"])
         elif schema.name == "prescriptions" and col.name == "drug_code_system":
+            system = drug_code_system
+            if system is None and n:
+                system = _inferred_system(
+                    cols["drug_code"], DRUG_SHAPES, file, "drug_code"
+                )
             cols[col.name] = pa.DictionaryArray.from_arrays(
-                pa.array(np.zeros(n, dtype=np.int32)), pa.array([drug_code_system])
+                pa.array(np.zeros(n, dtype=np.int32)),
+                pa.array([system], pa.string()),
             )
             bad[col.name] = np.zeros(n, dtype=bool)
+        elif schema.name == "admissions" and col.name == "diagnosis_code_system":
+            # The contract's diagnoses were ICD-10 before the column existed:
+            # undeclared codes are read as ICD-10, and a code that does not have
+            # the ICD-10 shape sends its row to rejects (never read as ICD-10).
+            cols[col.name] = pa.array(["icd10"] * n, pa.string())
+            bad[col.name] = np.zeros(n, dtype=bool)
+            undeclared = True
         else:
             cols[col.name] = pa.nulls(n, type=col.arrow_type)
             bad[col.name] = np.zeros(n, dtype=bool)
@@ -212,6 +266,33 @@ def _validate_table(
                 "not_allowed",
                 col.name,
             )
+    if schema.name == "admissions":
+        bad_primary, bad_secondary = wrong_diagnosis_rows(
+            cols["primary_diagnosis"],
+            cols["secondary_diagnoses"],
+            cols["diagnosis_code_system"],
+        )
+        if undeclared and (bad_primary.any() or bad_secondary.any()):
+            logger.warning(
+                "%s: no diagnosis_code_system column; diagnoses are read as ICD-10 "
+                "and %d rows whose codes do not have the ICD-10 shape are "
+                "rejected: declare the system if they are not ICD-10",
+                file,
+                int((bad_primary | bad_secondary).sum()),
+            )
+        v.flag(bad_primary, "unparseable", "primary_diagnosis")
+        v.flag(bad_secondary, "unparseable", "secondary_diagnoses")
+    if schema.name == "prescriptions":
+        v.flag(
+            wrong_drug_rows(cols["drug_code"], cols["drug_code_system"]),
+            "unparseable",
+            "drug_code",
+        )
+    if schema.name == "admissions" and "admission_method" in raw.column_names:
+        cols["emergency"], bad_method = apply_admission_method(
+            cols["admission_method"], cols["emergency"]
+        )
+        v.flag(_mask(bad_method), "not_allowed", "admission_method")
     for col in schema.columns:
         if col.dtype == "int" and (
             col.min_value is not None or col.max_value is not None
@@ -232,11 +313,12 @@ def _validate_table(
             "impossible_date",
             name,
         )
-    if schema.name == "patients" and extract_date is not None:
+    birth_limit = extract_date or birth_limit
+    if schema.name == "patients" and birth_limit is not None:
         birth = cols["birth_date"]
-        limit = pa.scalar(extract_date, pa.date32())
-        if birth_by_year:  # 1 July of the extract's own year is not "after" it
-            birth, limit = pc.year(birth), pa.scalar(extract_date.year, pa.int64())
+        limit = pa.scalar(birth_limit, pa.date32())
+        if birth_by_year:  # 1 July of the limit's own year is not "after" it
+            birth, limit = pc.year(birth), pa.scalar(birth_limit.year, pa.int64())
         v.flag(_mask(pc.greater(birth, limit)), "impossible_date", "birth_date")
     idx = None
     if patients is not None:
@@ -349,6 +431,7 @@ def _rejects(
             values[i] = t
     messages = [
         f"{file} row {r}: {_DESCRIBE[rule].format(column=col, value=val)}"
+        + (_expected(name, col) if rule == "unparseable" else "")
         + (f" (patient {p})" if p else "")
         for r, rule, col, val, p in zip(
             numbers, rules, columns, values, pid, strict=True
@@ -367,6 +450,25 @@ def _rejects(
         },
         schema=REJECTS_SCHEMA,
     )
+
+
+#: What an unparseable value should have looked like, by contract type.
+_EXPECTED = {
+    "date": "; expected YYYY-MM-DD",
+    "bool": "; expected true/false, yes/no, y/n or 1/0",
+    "int": "; expected a whole number",
+    "time": "; expected HH:MM or HH:MM:SS",
+}
+
+
+def _expected(table: str, column: str | None) -> str:
+    if column in ("primary_diagnosis", "secondary_diagnoses"):
+        return "; it does not have the shape of a code of diagnosis_code_system"
+    if column == "drug_code":
+        return "; it does not have the shape of a code of drug_code_system"
+    if column is None or column not in CONTRACT[table].names:
+        return ""
+    return _EXPECTED.get(CONTRACT[table][column].dtype, "")
 
 
 _DESCRIBE = {
@@ -450,7 +552,7 @@ def load_tables(
     path: str | os.PathLike[str],
     *,
     extract_date: dt.date | None = None,
-    drug_code_system: str = "bnf",
+    drug_code_system: str | None = None,
     encoding: str = "utf-8",
 ) -> Tables:
     """Read a folder of canonical tables, validate them, and keep every rejected row.
@@ -475,9 +577,10 @@ def load_tables(
         The folder.
     extract_date : datetime.date, optional
         When the data were extracted; rows dated later are rejected.
-    drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, default="bnf"
+    drug_code_system : {"bnf", "dmd", "atc", "rxnorm"}, optional
         Coding system of ``prescriptions.drug_code`` when the file has no
-        ``drug_code_system`` column.
+        ``drug_code_system`` column. Not given: inferred only when every code
+        has the shape of exactly one system, else a ``SchemaError``.
     encoding : str, default="utf-8"
         Text encoding of the CSV files (``"latin-1"``, ``"cp1252"``,
         ``"utf-16"``, ...). A UTF-8 byte-order mark is skipped.
@@ -507,7 +610,7 @@ def load_tables(
         raise FileNotFoundError(f"No such folder: {folder}")
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder of canonical tables.")
-    if drug_code_system not in DRUG_CODE_SYSTEMS:
+    if drug_code_system is not None and drug_code_system not in DRUG_CODE_SYSTEMS:
         raise ValueError(
             "The `drug_code_system` parameter of load_tables must be one of "
             f"{list(DRUG_CODE_SYSTEMS)}. Got {drug_code_system!r} instead."
@@ -601,7 +704,7 @@ def validate_tables(
     raws: Mapping[str, RawTable],
     *,
     extract_date: dt.date | None = None,
-    drug_code_system: str = "bnf",
+    drug_code_system: str | None = None,
     reject_duplicates: bool = False,
 ) -> Tables:
     """Validate in-memory canonical tables exactly as :func:`load_tables` does.
@@ -636,6 +739,16 @@ def validate_tables(
         and "year_of_birth" in raws["patients"].table.column_names
     )
     absent = [n for n in TABLE_NAMES if n not in raws]
+    birth_limit = extract_date
+    if extract_date is None and "admissions" in raws:
+        birth_limit = _latest_admission_date(raws["admissions"])
+        if birth_limit is not None:
+            logger.warning(
+                "no extract date given: births after the latest admission or "
+                "discharge date in the data (%s) are rejected as impossible; "
+                "give the extract date to check every date against it",
+                birth_limit,
+            )
     out: dict[str, pa.Table] = {}
     rejects: list[pa.Table] = []
     counts: list[dict] = []
@@ -682,6 +795,7 @@ def validate_tables(
                 if duplicate is None
                 else duplicate[start : start + piece.num_rows],
                 birth_by_year=birth_by_year,
+                birth_limit=birth_limit,
             )
             numbers = (
                 np.arange(start + 1, start + piece.num_rows + 1)

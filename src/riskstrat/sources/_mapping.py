@@ -10,9 +10,12 @@ sit beside the report on :class:`SourceTables`.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
@@ -27,6 +30,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "MappingReport",
     "SourceTables",
+    "read_mapping",
 ]
 
 logger = logging.getLogger(__name__)
@@ -229,6 +233,80 @@ class SourceTables(Tables):
 
     mapping: MappingReport | None = None
 
+    def to_parquet(self, directory: str | os.PathLike[str]) -> Path:
+        """:meth:`Tables.to_parquet`, and the mapping report beside the tables.
+
+        The report goes into ``_mapping_{tables,mapped,unmapped,features}.parquet``
+        so that later runs on the folder (``features``, ``train``) know what the
+        source could not support; :func:`read_mapping` reads it back.
+        """
+        out = super().to_parquet(directory)
+        if self.mapping is not None:
+            write_mapping(self.mapping, out, self.counts)
+        return out
+
+
+_MAPPING_PARTS = ("tables", "mapped", "unmapped", "features")
+_MAPPING_META = b"riskstrat.mapping"
+
+
+def _accepted(counts: pa.Table) -> str:
+    return json.dumps(
+        sorted((r["table"], r["accepted"]) for r in counts.to_pylist()),
+    )
+
+
+def write_mapping(report: MappingReport, folder: Path, counts: pa.Table) -> None:
+    """Write ``report`` into ``folder`` (see :meth:`SourceTables.to_parquet`)."""
+    from riskstrat.sources._tables import write_parquet_atomic
+
+    meta = json.dumps(
+        {
+            "source": report.source,
+            "notes": list(report.notes),
+            "accepted": _accepted(counts),
+        }
+    )
+    for part in _MAPPING_PARTS:
+        table = getattr(report, part).replace_schema_metadata({_MAPPING_META: meta})
+        write_parquet_atomic(table, folder / f"_mapping_{part}.parquet")
+
+
+def read_mapping(folder: str | os.PathLike[str]) -> MappingReport | None:
+    """The mapping report kept in a validated folder, or None.
+
+    None when the folder has no report, or when the report was written for
+    other tables (its accepted counts differ from ``_counts.parquet``): a stale
+    report is not trusted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_mapping(tempfile.mkdtemp()) is None
+    True
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(folder)
+    files = {p: path / f"_mapping_{p}.parquet" for p in _MAPPING_PARTS}
+    if (
+        not all(f.is_file() for f in files.values())
+        or not (path / "_counts.parquet").is_file()
+    ):
+        return None
+    parts = {p: pq.read_table(f) for p, f in files.items()}
+    meta = json.loads((parts["tables"].schema.metadata or {})[_MAPPING_META])
+    if meta["accepted"] != _accepted(pq.read_table(path / "_counts.parquet")):
+        logger.warning(
+            "%s: the mapping report does not match _counts.parquet; ignored", path
+        )
+        return None
+    return MappingReport(
+        source=meta["source"],
+        notes=tuple(meta["notes"]),
+        **{p: t.replace_schema_metadata(None) for p, t in parts.items()},
+    )
+
 
 def assess_features(
     tables: Tables,
@@ -274,20 +352,23 @@ def assess_features(
             "partial",
             f"admission time known for {timed} of {n} admissions",
         )
-    n_dx = pc.sum(
-        pc.or_(
-            pc.is_valid(adm["primary_diagnosis"]),
-            pc.greater(pc.list_value_length(adm["secondary_diagnoses"]), 0),
-        ).fill_null(False)
-    ).as_py()
-    n_dx = n_dx or 0
+    has_dx = pc.or_(
+        pc.is_valid(adm["primary_diagnosis"]),
+        pc.greater(pc.list_value_length(adm["secondary_diagnoses"]), 0),
+    ).fill_null(False)
+    is_icd10 = pc.equal(adm["diagnosis_code_system"], "icd10").fill_null(False)
+    n_dx = pc.sum(pc.and_(has_dx, is_icd10)).as_py() or 0
+    other = _other_systems(adm.filter(pc.and_(has_dx, pc.invert(is_icd10))))
     for group in ("frailty_diagnoses", "comorbidities"):
         if n and n_dx == 0:
-            status[group] = ("not_computable", "no admission has an ICD-10 diagnosis")
+            status[group] = (
+                "not_computable",
+                "no admission has an ICD-10 diagnosis" + other,
+            )
         elif n_dx < n:
             status[group] = (
                 "partial",
-                f"{n - n_dx} of {n} admissions have no ICD-10 diagnosis",
+                f"{n - n_dx} of {n} admissions have no ICD-10 diagnosis" + other,
             )
     if "prescriptions" in tables.absent:
         status["drugs"] = ("not_computable", "no prescriptions")
@@ -334,6 +415,26 @@ def assess_features(
             {"feature_group": group, "status": st, "reason": reason, "features": needs}
         )
     return pa.Table.from_pylist(rows, schema=FEATURES_SCHEMA)
+
+
+def _other_systems(adm: pa.Table) -> str:
+    """``; codes in other systems: icd9 12, read 3`` (diagnosis codes, not rows)."""
+    if adm.num_rows == 0:
+        return ""
+    codes = pc.add(
+        pc.is_valid(adm["primary_diagnosis"]).cast(pa.int64()),
+        pc.list_value_length(adm["secondary_diagnoses"]).fill_null(0).cast(pa.int64()),
+    )
+    by = (
+        pa.table({"system": adm["diagnosis_code_system"], "codes": codes})
+        .group_by("system")
+        .aggregate([("codes", "sum")])
+        .sort_by("system")
+        .to_pylist()
+    )
+    return "; codes in other systems: " + ", ".join(
+        f"{r['system'] or 'undeclared'} {r['codes_sum']}" for r in by
+    )
 
 
 def canonical_report(tables: Tables) -> MappingReport:

@@ -43,6 +43,7 @@ from riskstrat.sources._adapter import (
     check_options,
     finish,
     mapped_rows,
+    method_words_sql,
     plain_inpatient_rule,
     source_rows,
 )
@@ -61,6 +62,7 @@ from riskstrat.sources._loader import RawTable
 from riskstrat.sources._mapping import ReportParts, SourceTables, Status
 from riskstrat.sources._omop_text import REASONS, RULES
 from riskstrat.sources._reading import SourceView, TableSpec, open_tables, run
+from riskstrat.sources._spells import SPELL_RULES, create_spells, spell_rule_sql
 
 __all__ = [
     "EMERGENCY_ORIGINS",
@@ -75,6 +77,9 @@ __all__ = [
 #: room": ER visit (9203, Visit domain in 5.4), Emergency Room - Hospital
 #: (8870, Place of Service in 5.3), ER and inpatient visit (262).
 EMERGENCY_ORIGINS = (9203, 8870, 262)
+#: ``drug_type_concept_id`` of a dose given in hospital, not a prescription
+#: issued: Inpatient administration (38000180), EHR administration record (32818).
+ADMINISTRATION_TYPES = (38000180, 32818)
 ICD10_VOCABULARIES = ("ICD10", "ICD10CM", "ICD10GM")
 RXNORM_VOCABULARIES = ("RxNorm", "RxNorm Extension")
 #: Primary diagnosis, primary admission diagnosis, primary discharge diagnosis.
@@ -87,7 +92,10 @@ RESIDENCE_CODES = {
     "394923006": "residential_home",
     "248171000000108": "residential_home",
 }
-_ICD10_SHAPE = r"[A-Za-z][0-9]{2}(\.?[0-9A-Za-z]{1,4})?"
+#: A source value read as ICD-10: three characters, then a dot and up to four,
+#: or without a dot one more digit or X. Five characters with no dot (Read v2
+#: ``C10E7``, ``G3011``) are not ICD-10 here: they are ambiguous.
+_ICD10_SHAPE = r"[A-Za-z][0-9][0-9A-Za-z](\.[0-9A-Za-z]{1,4}|[0-9Xx])?"
 
 SPECS = {
     "person": TableSpec(
@@ -139,6 +147,8 @@ def load_omop(
     schema: str | None = None,
     extract_date: dt.date | None = None,
     inpatient_urgency: Literal["unknown", "elective"] = "unknown",
+    join_spells: bool = True,
+    drug_issue_days: int = 28,
 ) -> SourceTables:
     r"""Read an OMOP CDM (5.3 or 5.4) database into validated canonical tables.
 
@@ -159,6 +169,15 @@ def load_omop(
         ``"elective"`` only when your ETL codes every emergency admission as 262
         or with an emergency-room origin (as NHS CDS/SUS mappings do): it is a
         statement about your source, recorded in the mapping report.
+    join_spells : bool, default=True
+        Join contiguous or overlapping inpatient visits of one person (the next
+        starting on or before the discharge) into one spell, as the contract
+        counts admissions; ``False`` keeps every visit an admission.
+    drug_issue_days : int, default=28
+        A drug exposure longer than this many days (``drug_exposure_end_date``,
+        else ``days_supply``) becomes repeat issues, one every
+        ``drug_issue_days`` from its start (a 28-day repeat, as in UK primary
+        care), none after ``extract_date``.
 
     Returns
     -------
@@ -198,10 +217,22 @@ def load_omop(
     {'source_table': 'visit_occurrence', 'read': 2, 'mapped': 1}
     """
     check_options(extract_date, inpatient_urgency, caller="load_omop")
+    if not isinstance(drug_issue_days, int) or drug_issue_days < 1:
+        raise ValueError(
+            "The `drug_issue_days` parameter of load_omop must be an int >= 1. "
+            f"Got {drug_issue_days!r} instead."
+        )
     con = duckdb.connect()
     try:
         views = open_tables(con, path, SPECS, what="OMOP CDM", schema=schema)
-        return _map(con, views, extract_date, inpatient_urgency)
+        return _map(
+            con,
+            views,
+            extract_date,
+            inpatient_urgency,
+            join_spells=join_spells,
+            drug_issue_days=drug_issue_days,
+        )
     finally:
         con.close()
 
@@ -211,16 +242,21 @@ def _map(
     views: dict[str, SourceView],
     extract_date: dt.date | None,
     inpatient_urgency: str,
+    *,
+    join_spells: bool = True,
+    drug_issue_days: int = 28,
 ) -> SourceTables:
-    parts = ReportParts(rules=RULES, reasons=REASONS)
+    parts = ReportParts(rules=RULES | SPELL_RULES, reasons=REASONS)
     notes = _notes(con, views)
     _visit_kinds(con, "concept_ancestor" in views)
     _visits(con, views, elective=inpatient_urgency == "elective")
     _conditions(con, views)
     raws = {
         "patients": _patients(con, views, parts),
-        "admissions": _admissions(con, views, parts),
-        "prescriptions": _prescriptions(con, views, parts),
+        "admissions": _admissions(con, views, parts, join_spells),
+        "prescriptions": _prescriptions(
+            con, views, parts, issue_days=drug_issue_days, extract_date=extract_date
+        ),
         "residences": _residences(con, views, parts),
     }
     return finish(
@@ -301,7 +337,8 @@ def _visits(
             {date_text(v, "visit_start_date")} AS start_text,
             {date_text(v, "visit_end_date")} AS end_text,
             {time_text(v, "visit_start_datetime")} AS start_time,
-            {_origin(v)} AS origin
+            {_origin(v)} AS origin,
+            {_method_group(v)} AS method_group
         FROM src_visit_occurrence t
         LEFT JOIN visit_kind k ON k.concept_id = {ident(col(v, "visit_concept_id"))}
     """,
@@ -324,8 +361,20 @@ def _visits(
           ON e.patient_id = i.patient_id AND e.kind = 'er'
          AND {as_date("e.start_text")} <= {as_date("i.start_text")}
          AND {as_date("coalesce(e.end_text, e.start_text)")}
-             >= {as_date("i.start_text")} - 1
+             BETWEEN {as_date("i.start_text")} - 1 AND {as_date("i.start_text")}
         WHERE i.kind = 'inpatient'
+    """,
+    )
+    # The admission each ER visit led to (the earliest, if it led to several):
+    # its diagnoses are the admission's.
+    run(
+        con,
+        f"""
+        CREATE TEMP TABLE er_to_adm AS
+        SELECT b.er_id, arg_min(b.admission_id, ({as_date("i.start_text")}, i._row))
+            AS admission_id
+        FROM er_before b JOIN visits i ON i.visit_id = b.admission_id
+        GROUP BY b.er_id
     """,
     )
     run(
@@ -342,11 +391,33 @@ def _visits(
                      THEN 'er_visit_detail'
                      WHEN v.visit_id IN (SELECT admission_id FROM er_before)
                      THEN 'after_er_visit'
+                     WHEN v.method_group = 'emergency' THEN 'emergency_source_value'
+                     WHEN v.method_group = 'elective' THEN 'elective_source_value'
                      ELSE {plain} END AS urgency
             FROM visits v WHERE v.kind IN ('inpatient', 'er_inpatient')
         )
     """,
     )
+
+
+def _method_group(view: SourceView) -> str:
+    """SQL: the admission-method group a visit's source values name in words.
+
+    From ``visit_source_value`` or ``admitted_from_source_value``
+    (``admitting_source_value`` in 5.3), the first that names one.
+    """
+    values = [
+        text(col(view, name))
+        for name in (
+            "visit_source_value",
+            "admitted_from_source_value",
+            "admitting_source_value",
+        )
+        if view.has(name)
+    ]
+    if not values:
+        return "NULL::VARCHAR"
+    return "coalesce(" + ", ".join(method_words_sql(v) for v in values) + ")"
 
 
 def _origin(view: SourceView) -> str:
@@ -372,12 +443,16 @@ def _er_segment(d: SourceView) -> tuple[str, str]:
 
 
 def _admissions(
-    con: duckdb.DuckDBPyConnection, views: dict[str, SourceView], parts: ReportParts
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, SourceView],
+    parts: ReportParts,
+    join_spells: bool = True,
 ) -> RawTable:
     v = views["visit_occurrence"]
+    create_spells(con, "adm", join=join_spells)
     run(
         con,
-        """
+        f"""
         CREATE TEMP VIEW visit_tally AS
         SELECT v._row,
             CASE WHEN a._row IS NOT NULL THEN NULL
@@ -386,12 +461,17 @@ def _admissions(
                  WHEN v.kind = 'er' THEN 'er_visit_not_admitted'
                  WHEN v.kind = 'no_concept' THEN 'no_visit_concept'
                  ELSE 'not_inpatient' END AS reason,
-            a.urgency
+            a.urgency, {spell_rule_sql(join_spells)} AS spell
         FROM visits v LEFT JOIN adm a ON a._row = v._row
+        LEFT JOIN spells sp ON sp._row = a._row
     """,
     )
     parts.tally(
-        con, "visit_tally", v, canonical_table="admissions", aspects=["urgency"]
+        con,
+        "visit_tally",
+        v,
+        canonical_table="admissions",
+        aspects=["urgency", "spell"],
     )
     if "visit_detail" in views:
         _tally_visit_detail(con, views["visit_detail"], parts)
@@ -401,29 +481,42 @@ def _admissions(
             "cond",
             views["condition_occurrence"],
             canonical_table="admissions",
-            aspects=["icd10"],
+            aspects=["icd10", "visit"],
             reasons=_condition_reasons(con, "concept" in views),
         )
     return source_rows(
         con,
         v,
         """
-        WITH prim AS (
+        WITH sp AS (
+            SELECT a.*, s.spell_row FROM adm a JOIN spells s ON s._row = a._row
+        ), ends AS (
+            SELECT spell_row, CASE WHEN bool_or(end_text IS NULL) THEN NULL
+                ELSE max(end_text) END AS end_text
+            FROM sp GROUP BY spell_row
+        ), prim AS (
             SELECT visit_id, first(code ORDER BY start NULLS LAST, _row) AS code
             FROM cond WHERE reason IS NULL AND is_primary GROUP BY visit_id
+        ), first_stay AS (
+            SELECT sp.*, p.code AS primary_code FROM sp
+            LEFT JOIN prim p ON p.visit_id = sp.visit_id
+            WHERE sp._row = sp.spell_row
         ), sec AS (
-            SELECT c.visit_id, list_sort(list(DISTINCT c.code)) AS codes
-            FROM cond c LEFT JOIN prim p ON p.visit_id = c.visit_id
-            WHERE c.reason IS NULL AND (p.code IS NULL OR c.code <> p.code)
-            GROUP BY c.visit_id
+            SELECT f.spell_row, list_sort(list(DISTINCT c.code)) AS codes
+            FROM cond c JOIN sp ON sp.visit_id = c.visit_id
+            JOIN first_stay f ON f.spell_row = sp.spell_row
+            WHERE c.reason IS NULL
+              AND (f.primary_code IS NULL OR c.code <> f.primary_code)
+            GROUP BY f.spell_row
         )
         SELECT a._row, a.patient_id, a.start_text AS admission_date,
-            a.end_text AS discharge_date, a.emergency,
-            p.code AS primary_diagnosis,
+            e.end_text AS discharge_date, a.emergency,
+            a.primary_code AS primary_diagnosis,
             coalesce(s.codes, []::VARCHAR[]) AS secondary_diagnoses,
-            a.start_time AS admission_time
-        FROM adm a LEFT JOIN prim p ON p.visit_id = a.visit_id
-        LEFT JOIN sec s ON s.visit_id = a.visit_id
+            a.start_time AS admission_time,
+            'icd10' AS diagnosis_code_system
+        FROM first_stay a JOIN ends e ON e.spell_row = a.spell_row
+        LEFT JOIN sec s ON s.spell_row = a.spell_row
     """,
     )
 
@@ -459,7 +552,8 @@ def _conditions(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) ->
         run(
             con,
             "CREATE TEMP TABLE cond (_row BIGINT, visit_id BIGINT, code VARCHAR, "
-            "is_primary BOOLEAN, start DATE, reason VARCHAR, icd10 VARCHAR)",
+            "is_primary BOOLEAN, start DATE, reason VARCHAR, icd10 VARCHAR, "
+            "visit VARCHAR)",
         )
         return
     c = views["condition_occurrence"]
@@ -518,14 +612,19 @@ def _conditions(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) ->
         con,
         f"""
         CREATE TEMP TABLE cond AS
-        WITH s AS (
-            SELECT t._row, {visit} AS visit_id,
+        WITH s0 AS (
+            SELECT t.*, {visit} AS own_visit_id
+            FROM src_condition_occurrence t {join_detail}
+        ), s AS (
+            SELECT t._row, coalesce(ea.admission_id, t.own_visit_id) AS visit_id,
+                CASE WHEN ea.admission_id IS NOT NULL THEN 'from_er_visit'
+                     ELSE 'own_visit' END AS visit,
                 {ident(col(c, "condition_concept_id"))} AS concept_id,
                 {ident(col(c, "condition_source_concept_id"))} AS source_concept_id,
                 {text(col(c, "condition_source_value"))} AS source_value,
                 {primary} AS is_primary,
                 {as_date(date_text(c, "condition_start_date"))} AS start
-            FROM src_condition_occurrence t {join_detail}
+            FROM s0 t LEFT JOIN er_to_adm ea ON ea.er_id = t.own_visit_id
         ), m AS ({maps}), coded AS (
             SELECT s.*, {cond_vocab} AS vocabulary, m.codes,
                 CASE WHEN {src_vocab} IN {icd} THEN 'icd10_source_concept'
@@ -706,19 +805,45 @@ def _unknown_person(pid: str) -> str:
 
 
 def _prescriptions(
-    con: duckdb.DuckDBPyConnection, views: dict[str, SourceView], parts: ReportParts
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, SourceView],
+    parts: ReportParts,
+    *,
+    issue_days: int = 28,
+    extract_date: dt.date | None = None,
 ) -> RawTable | None:
     if "drug_exposure" not in views:
         return None
     x = views["drug_exposure"]
     cid = ident(col(x, "drug_concept_id"))
     issue = date_text(x, "drug_exposure_start_date")
+    start = f"TRY_CAST({issue} AS DATE)"
+    days = (
+        f"coalesce(date_diff('day', {start}, "
+        f"TRY_CAST({date_text(x, 'drug_exposure_end_date')} AS DATE)), "
+        f"{ident(col(x, 'days_supply'))})"
+    )
+    # Repeat issues every issue_days over the exposure (never past the extract).
+    # Without an extract date, no repeat after the latest exposure start.
+    last = (
+        f"DATE '{extract_date.isoformat()}'"
+        if extract_date is not None
+        else f"(SELECT max(TRY_CAST({issue} AS DATE)) FROM src_drug_exposure t)"
+    )
+    limit = f"date_diff('day', {start}, {last})"
+    n_issues = (
+        f"CASE WHEN {start} IS NOT NULL AND {days} > {issue_days} "
+        f"THEN greatest(1, CAST(ceil(least({days}, {limit} + 1) / {issue_days}) "
+        "AS BIGINT)) ELSE 1 END"
+    )
+    administration = ident(col(x, "drug_type_concept_id"))
     if "concept" not in views:
         run(
             con,
             """
             CREATE TEMP TABLE drugs AS
-            SELECT t._row, 'no_vocabulary' AS reason, NULL::VARCHAR AS drug_rule
+            SELECT t._row, 'no_vocabulary' AS reason, NULL::VARCHAR AS drug_rule,
+                NULL::VARCHAR AS issues
             FROM src_drug_exposure t
         """,
         )
@@ -746,11 +871,16 @@ def _prescriptions(
             CREATE TEMP TABLE drugs AS
             WITH s AS (
                 SELECT t._row, {person_id(col(x, "person_id"))} AS patient_id,
-                    {cid} AS cid, {issue} AS issue_date
+                    {cid} AS cid, {issue} AS issue_date,
+                    {n_issues} AS n_issues, {administration} AS type_id
                 FROM src_drug_exposure t
             ), ing AS ({ingredients})
-            SELECT s._row, s.patient_id, s.issue_date, c.vocabulary_id,
-                CASE WHEN coalesce(s.cid, 0) = 0 THEN 'no_concept'
+            SELECT s._row, s.patient_id, s.issue_date, s.n_issues, c.vocabulary_id,
+                CASE WHEN s.n_issues > 1 THEN 'repeat_issues'
+                     ELSE 'one_issue' END AS issues,
+                CASE WHEN s.type_id IN {in_list(ADMINISTRATION_TYPES)}
+                     THEN 'administration_not_prescription'
+                     WHEN coalesce(s.cid, 0) = 0 THEN 'no_concept'
                      WHEN c.concept_id IS NULL THEN 'concept_not_found'
                      WHEN c.vocabulary_id NOT IN {rx} THEN 'not_rxnorm' END AS reason,
                 CASE WHEN {klass} = 'Ingredient' THEN 'is_ingredient'
@@ -781,17 +911,20 @@ def _prescriptions(
         "drugs",
         x,
         canonical_table="prescriptions",
-        aspects=["drug_rule"],
+        aspects=["drug_rule", "issues"],
         reasons=reasons,
     )
     return mapped_rows(
         con,
         x,
         parts,
-        """
-        SELECT _row, patient_id, issue_date, drug_code,
-            'rxnorm' AS drug_code_system, drug_name
-        FROM drugs WHERE reason IS NULL
+        f"""
+        SELECT _row, r.k AS _k, patient_id,
+            CASE WHEN r.k = 0 THEN issue_date ELSE strftime(
+                CAST(issue_date AS DATE) + CAST(r.k * {issue_days} AS INTEGER),
+                '%Y-%m-%d') END AS issue_date,
+            drug_code, 'rxnorm' AS drug_code_system, drug_name
+        FROM drugs, range(n_issues) r(k) WHERE reason IS NULL
     """,
     )
 

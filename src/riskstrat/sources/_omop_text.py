@@ -34,6 +34,12 @@ RULES: dict[str, str] = {
     "emergency",
     "after_er_visit": "an ER visit (9203) of the person started before and ended "
     "on the admission day or the day before: emergency",
+    "emergency_source_value": "visit_source_value or admitted_from_source_value "
+    "names an emergency admission in words (emergency, urgent, unplanned, A&E; "
+    "docs/sources.md): emergency",
+    "elective_source_value": "visit_source_value or admitted_from_source_value "
+    "names an elective admission in words (elective, planned, waiting list, "
+    "booked, day case): not emergency",
     "plain_inpatient_elective": "inpatient visit with no emergency evidence, "
     "read as elective because the caller said so (inpatient_urgency='elective')",
     "urgency_unknown": "inpatient visit with no emergency evidence: emergency "
@@ -42,6 +48,16 @@ RULES: dict[str, str] = {
     "er_segment": "emergency-room segment of an admission (makes it emergency)",
     "other_segment": "other segment of an admission (no effect on urgency)",
     # condition_occurrence.icd10
+    # drug_exposure.issues
+    "one_issue": "an exposure of at most drug_issue_days (28 by default): one issue",
+    "repeat_issues": "an exposure longer than drug_issue_days: one issue every "
+    "drug_issue_days from its start to its end (none after the extract date, or "
+    "without one after the latest drug_exposure_start_date)",
+    # condition_occurrence.visit
+    "own_visit": "the condition's own visit (or its visit_detail's visit) is the "
+    "admission",
+    "from_er_visit": "recorded on the ER visit (9203) that led to the "
+    "admission (and made it emergency): attached to that admission",
     "icd10_source_concept": "ICD-10 code of condition_source_concept_id "
     "(vocabulary ICD10, ICD10CM or ICD10GM)",
     "icd10_source_value": "condition_source_value shaped like ICD-10 (letter, two "
@@ -93,6 +109,9 @@ REASONS: dict[str, str] = {
     "no_vocabulary": "no concept table: drug_concept_id cannot be read as RxNorm",
     "no_concept": "drug_concept_id is 0 or empty",
     "concept_not_found": "drug_concept_id is not in the concept table",
+    "administration_not_prescription": "drug_type_concept_id 38000180 "
+    "(Inpatient administration) or 32818 (EHR administration record): a dose "
+    "given in hospital, not a prescription issued",
     "not_rxnorm": "drug concept is not RxNorm or RxNorm Extension (vaccines in "
     "CVX, for example)",
     # observation

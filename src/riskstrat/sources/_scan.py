@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from riskstrat.sources._mapping import MappingReport, read_mapping, with_report
 from riskstrat.sources._schema import CONTRACT
 from riskstrat.sources._tables import (
     EXTRACT_DATE_KEY,
@@ -67,7 +68,7 @@ class ValidatedFolder:
     path: Path
     absent: tuple[str, ...]
     extract_date: dt.date | None
-    mapping: object | None = None
+    mapping: MappingReport | None = None
 
     def read(
         self,
@@ -126,7 +127,12 @@ def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
     except ValueError:
         logger.info("%s: unreadable extract date; validating again", _COUNTS)
         return None
-    return ValidatedFolder(path=folder, absent=tuple(absent), extract_date=extract)
+    return ValidatedFolder(
+        path=folder,
+        absent=tuple(absent),
+        extract_date=extract,
+        mapping=read_mapping(folder),
+    )
 
 
 def _same_columns(found: pa.Schema, expected: pa.Schema) -> bool:
@@ -170,4 +176,8 @@ def read_validated(
         else:
             table = pq.read_table(path)
         tables[name] = table.cast(CONTRACT[name].arrow_schema())
-    return Tables(**tables, absent=found.absent, extract_date=found.extract_date)
+    out = Tables(**tables, absent=found.absent, extract_date=found.extract_date)
+    # The source's mapping report, when the folder keeps one: what it could not
+    # support stays unknown (null) in features and labels read from the folder.
+    report = found.mapping
+    return out if report is None else with_report(out, report)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 __all__ = [
     "CONTRACT",
+    "DIAGNOSIS_CODE_SYSTEMS",
     "DICTIONARY_STRING",
     "DRUG_CODE_SYSTEMS",
     "EARLIEST_DATE",
@@ -34,6 +35,7 @@ SEXES = ("female", "male", "other", "unknown")
 RESIDENCE_TYPES = ("private", "residential_home", "nursing_home")
 SCREENING_OUTCOMES = ("accepted", "declined", "unsuitable")
 DRUG_CODE_SYSTEMS = ("bnf", "dmd", "atc", "rxnorm")
+DIAGNOSIS_CODE_SYSTEMS = ("icd10", "icd9", "snomed", "read")
 
 #: Dates before this are treated as impossible (rule ``impossible_date``).
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -261,10 +263,10 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                 Column(
                     name="emergency",
                     dtype="bool",
-                    required=True,
                     nullable=True,
                     description="Emergency admission, from the admission method. "
-                    "Empty = urgency unknown: counted apart, never guessed.",
+                    "Empty = urgency unknown: counted apart, never guessed. "
+                    "Required unless `admission_method` is given.",
                 ),
                 Column(
                     name="primary_diagnosis",
@@ -280,6 +282,23 @@ CONTRACT: MappingProxyType[str, TableSchema] = MappingProxyType(
                     name="admission_time",
                     dtype="time",
                     description="Time of admission, HH:MM or HH:MM:SS.",
+                ),
+                Column(
+                    name="admission_method",
+                    dtype="string",
+                    description="NHS CDS admission method code (11-13 elective, "
+                    "21-2D emergency, 31-32 maternity, 81-83 other, 98-99 not "
+                    "known) or a word of the documented table; when known it "
+                    "decides `emergency`.",
+                ),
+                Column(
+                    name="diagnosis_code_system",
+                    dtype="string",
+                    allowed=DIAGNOSIS_CODE_SYSTEMS,
+                    description="Coding system of the diagnoses: icd10, icd9, "
+                    "snomed or read. Features use ICD-10 only. When the column is "
+                    "absent: icd10, and a row with a code not shaped like ICD-10 "
+                    "is rejected.",
                 ),
             ),
         ),

@@ -38,8 +38,8 @@ def load_source(
         When the data were extracted; later rows are rejected.
     **options
         Passed to the reader: ``drug_code_system``, ``encoding`` (canonical);
-        ``schema``, ``inpatient_urgency`` (omop); ``icd10_map``,
-        ``inpatient_urgency`` (synthea).
+        ``schema``, ``inpatient_urgency``, ``join_spells``, ``drug_issue_days``
+        (omop); ``icd10_map``, ``inpatient_urgency``, ``join_spells`` (synthea).
 
     Returns
     -------
@@ -81,8 +81,8 @@ def load_source(
         )
     allowed = {
         "canonical": {"drug_code_system", "encoding"},
-        "omop": {"schema", "inpatient_urgency"},
-        "synthea": {"icd10_map", "inpatient_urgency"},
+        "omop": {"schema", "inpatient_urgency", "join_spells", "drug_issue_days"},
+        "synthea": {"icd10_map", "inpatient_urgency", "join_spells"},
     }[source]
     unknown = sorted(set(options) - allowed)
     if unknown:

@@ -40,10 +40,11 @@ from riskstrat.sources._adapter import (
     plain_inpatient_rule,
     source_rows,
 )
-from riskstrat.sources._expr import as_date, col, date_text, text, time_text
+from riskstrat.sources._expr import as_date, col, date_text, in_list, text, time_text
 from riskstrat.sources._loader import RawTable
 from riskstrat.sources._mapping import ReportParts, SourceTables, Status
 from riskstrat.sources._reading import SourceView, TableSpec, open_tables, run
+from riskstrat.sources._spells import SPELL_RULES, create_spells, spell_rule_sql
 
 __all__ = ["load_synthea"]
 
@@ -62,6 +63,10 @@ RULES = {
     "gender_other": "any other GENDER: unknown",
     "after_emergency_encounter": "an emergency encounter of the patient started "
     "before and ended on the admission day or the day before: emergency",
+    "emergency_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
+    "183478001 (emergency hospital admission): emergency",
+    "elective_encounter_code": "the inpatient encounter's CODE is SNOMED CT "
+    "8715000 (elective hospital admission): not emergency",
     "plain_inpatient_elective": "inpatient encounter with no emergency encounter "
     "before it, read as elective because the caller said so",
     "urgency_unknown": "inpatient encounter with no emergency encounter before "
@@ -97,6 +102,7 @@ def load_synthea(
     extract_date: dt.date | None = None,
     icd10_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
     inpatient_urgency: Literal["unknown", "elective"] = "unknown",
+    join_spells: bool = True,
 ) -> SourceTables:
     r"""Read a Synthea CSV export (``patients.csv``, ``encounters.csv``...).
 
@@ -112,6 +118,10 @@ def load_synthea(
         unmapped and the diagnosis features are reported as not computable.
     inpatient_urgency : {"unknown", "elective"}, default="unknown"
         Urgency of an inpatient encounter with no emergency encounter before it.
+    join_spells : bool, default=True
+        Join contiguous or overlapping inpatient encounters of one patient into
+        one spell (the first encounter's urgency, every diagnosis); ``False``
+        keeps every encounter an admission.
 
     Returns
     -------
@@ -144,7 +154,13 @@ def load_synthea(
     try:
         _register_map(con, icd10_map)
         views = open_tables(con, path, SPECS, what="Synthea")
-        return _map(con, views, extract_date, inpatient_urgency == "elective")
+        return _map(
+            con,
+            views,
+            extract_date,
+            inpatient_urgency == "elective",
+            join_spells=join_spells,
+        )
     finally:
         con.close()
 
@@ -187,14 +203,16 @@ def _map(
     views: dict[str, SourceView],
     extract_date: dt.date | None,
     elective: bool,
+    *,
+    join_spells: bool = True,
 ) -> SourceTables:
-    parts = ReportParts(rules=RULES, reasons=REASONS)
+    parts = ReportParts(rules=RULES | SPELL_RULES, reasons=REASONS)
     raws: dict[str, RawTable | None] = {
         "patients": _patients(con, views["patients"], parts)
     }
     _encounters(con, views["encounters"], elective)
     _conditions(con, views)
-    raws["admissions"] = _admissions(con, views, parts)
+    raws["admissions"] = _admissions(con, views, parts, join_spells)
     if "medications" in views:
         raws["prescriptions"] = _medications(con, views["medications"], parts)
     return finish(
@@ -258,6 +276,14 @@ def _icd10(code: str, system: str) -> tuple[str, str]:
     return rule, value
 
 
+#: SNOMED CT encounter codes of an emergency hospital admission. 183452005 is
+#: not here: Synthea writes it on inpatient encounters in general ("Encounter
+#: Inpatient"), so it says nothing about urgency.
+EMERGENCY_ENCOUNTER_CODES = ("183478001",)
+#: SNOMED CT encounter codes of an elective hospital admission.
+ELECTIVE_ENCOUNTER_CODES = ("8715000",)
+
+
 def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -> None:
     plain = plain_inpatient_rule(elective)
     reason_code = text(col(e, "reasoncode"))
@@ -271,7 +297,8 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
             {date_text(e, "start")} AS start_text,
             {date_text(e, "stop")} AS stop_text,
             {time_text(e, "start")} AS start_time,
-            {reason_code} AS reason_code
+            {reason_code} AS reason_code,
+            {text(col(e, "code")) if e.has("code") else "NULL::VARCHAR"} AS code
         FROM src_encounters t""",
     )
     run(
@@ -282,7 +309,7 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
           ON e.patient_id = i.patient_id AND e.class = 'emergency'
          AND {as_date("e.start_text")} <= {as_date("i.start_text")}
          AND {as_date("coalesce(e.stop_text, e.start_text)")}
-             >= {as_date("i.start_text")} - 1
+             BETWEEN {as_date("i.start_text")} - 1 AND {as_date("i.start_text")}
         WHERE i.class = 'inpatient'""",
     )
     run(
@@ -295,7 +322,12 @@ def _encounters(con: duckdb.DuckDBPyConnection, e: SourceView, elective: bool) -
             {value} AS primary_code
         FROM (
             SELECT *, CASE WHEN enc_id IN (SELECT admission_id FROM ed_before)
-                THEN 'after_emergency_encounter' ELSE {plain} END AS urgency
+                THEN 'after_emergency_encounter'
+                WHEN code IN {in_list(EMERGENCY_ENCOUNTER_CODES)}
+                THEN 'emergency_encounter_code'
+                WHEN code IN {in_list(ELECTIVE_ENCOUNTER_CODES)}
+                THEN 'elective_encounter_code'
+                ELSE {plain} END AS urgency
             FROM enc WHERE class = 'inpatient'
         ) e LEFT JOIN icd10_map m ON m.snomed = e.reason_code""",
     )
@@ -339,12 +371,21 @@ def _conditions(con: duckdb.DuckDBPyConnection, views: dict[str, SourceView]) ->
 
 
 def _admissions(
-    con: duckdb.DuckDBPyConnection, views: dict[str, SourceView], parts: ReportParts
+    con: duckdb.DuckDBPyConnection,
+    views: dict[str, SourceView],
+    parts: ReportParts,
+    join_spells: bool = True,
 ) -> RawTable:
     e = views["encounters"]
     run(
         con,
-        """CREATE TEMP VIEW enc_tally AS
+        "CREATE TEMP VIEW stays AS "
+        "SELECT _row, patient_id, start_text, stop_text AS end_text FROM adm",
+    )
+    create_spells(con, "stays", join=join_spells)
+    run(
+        con,
+        f"""CREATE TEMP VIEW enc_tally AS
         SELECT e._row,
             CASE WHEN a._row IS NOT NULL THEN NULL
                  WHEN e.class = 'emergency'
@@ -353,15 +394,16 @@ def _admissions(
                  WHEN e.class = 'emergency' THEN 'emergency_not_admitted'
                  WHEN e.class = 'urgentcare' THEN 'urgent_care'
                  ELSE 'not_inpatient' END AS reason,
-            a.urgency, a.primary_rule
-        FROM enc e LEFT JOIN adm a ON a._row = e._row""",
+            a.urgency, a.primary_rule, {spell_rule_sql(join_spells)} AS spell
+        FROM enc e LEFT JOIN adm a ON a._row = e._row
+        LEFT JOIN spells sp ON sp._row = a._row""",
     )
     parts.tally(
         con,
         "enc_tally",
         e,
         canonical_table="admissions",
-        aspects=["urgency", "primary_rule"],
+        aspects=["urgency", "primary_rule", "spell"],
     )
     if "conditions" in views:
         parts.tally(
@@ -375,19 +417,34 @@ def _admissions(
         con,
         e,
         """
-        WITH sec AS (
-            SELECT c.enc_id, list_sort(list(DISTINCT c.code)) AS codes
-            FROM cond c JOIN adm a ON a.enc_id = c.enc_id
+        WITH sp AS (
+            SELECT a.*, s.spell_row FROM adm a JOIN spells s ON s._row = a._row
+        ), first_stay AS (
+            SELECT * FROM sp WHERE _row = spell_row
+        ), ends AS (
+            SELECT spell_row, CASE WHEN bool_or(stop_text IS NULL) THEN NULL
+                ELSE max(stop_text) END AS stop_text
+            FROM sp GROUP BY spell_row
+        ), codes AS (
+            SELECT sp.spell_row, c.code FROM cond c JOIN sp ON sp.enc_id = c.enc_id
             WHERE c.reason IS NULL
-              AND (a.primary_code IS NULL OR c.code <> a.primary_code)
-            GROUP BY c.enc_id
+            UNION ALL
+            SELECT spell_row, primary_code FROM sp
+            WHERE _row <> spell_row AND primary_code IS NOT NULL
+        ), sec AS (
+            SELECT x.spell_row, list_sort(list(DISTINCT x.code)) AS codes
+            FROM codes x JOIN first_stay f ON f.spell_row = x.spell_row
+            WHERE f.primary_code IS NULL OR x.code <> f.primary_code
+            GROUP BY x.spell_row
         )
         SELECT a._row, a.patient_id, a.start_text AS admission_date,
-            a.stop_text AS discharge_date, a.emergency,
+            e.stop_text AS discharge_date, a.emergency,
             a.primary_code AS primary_diagnosis,
             coalesce(s.codes, []::VARCHAR[]) AS secondary_diagnoses,
-            a.start_time AS admission_time
-        FROM adm a LEFT JOIN sec s ON s.enc_id = a.enc_id
+            a.start_time AS admission_time,
+            'icd10' AS diagnosis_code_system
+        FROM first_stay a JOIN ends e ON e.spell_row = a.spell_row
+        LEFT JOIN sec s ON s.spell_row = a.spell_row
     """,
     )
 

@@ -123,6 +123,10 @@ def assemble(
             "admission_time": pa.array(
                 adm["seconds"].astype(np.int32), pa.int32()
             ).cast(pa.time32("s")),
+            "admission_method": pa.nulls(len(adm["day"]), pa.string()),
+            "diagnosis_code_system": pa.array(
+                np.full(len(adm["day"]), "icd10"), pa.string()
+            ),
         },
         schema=CONTRACT["admissions"].arrow_schema(),
     )
