@@ -81,6 +81,12 @@ class SynthParams:
     persistent frailty (sd ``frailty_persistent_sd``), ``x`` a mean-reverting
     Ornstein-Uhlenbeck part (stationary sd ``frailty_transient_sd``, mean
     reversion time ``frailty_reversion_days``) updated weekly.
+
+    The population is open: ``registration_rate`` is the yearly in-flow of new
+    registrations as a share of the people simulated (``newborn_share`` of them
+    at birth, the rest movers of any age), and people leave by death and by
+    deregistration. The simulation starts ``warmup_days`` before the first
+    date the tables show, so rates do not drift from that date on.
     """
 
     emergency_base_rate: float = 0.022
@@ -90,24 +96,29 @@ class SynthParams:
     emergency_deprivation_log_hr: float = 0.06
     care_home_log_hr: float = 0.3
     winter_amplitude: float = 0.12
-    post_discharge_boost: float = 5.0
+    post_discharge_boost: float = 12.0
     post_discharge_days: float = 25.0
     frailty_persistent_sd: float = 0.55
     frailty_transient_sd: float = 0.65
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
     ltc_frailty_loading: float = 1.2
-    death_gompertz_intercept: float = -10.6
+    death_gompertz_intercept: float = -11.7
     death_gompertz_slope: float = 0.092
     death_frailty_coef: float = 0.6
-    death_in_hospital_hr: float = 6.0
-    care_home_intercept: float = -13.3
-    care_home_age_slope: float = 0.095
+    death_in_hospital_hr: float = 25.0
+    survivor_log_scale: float = 0.7
+    survivor_frailty_coef: float = 1.0
+    care_home_intercept: float = -18.7
+    care_home_init_intercept: float = -16.7
+    care_home_age_slope: float = 0.16
     care_home_frailty_coef: float = 0.8
     care_home_post_discharge_boost: float = 6.0
     deregistration_rate_young: float = 0.04
     deregistration_rate_old: float = 0.01
-    in_migrant_share: float = 0.05
+    registration_rate: float = 0.04
+    newborn_share: float = 0.25
+    warmup_days: int = 735
     nomination_rate: float = 0.004
     elective_base_rate: float = 0.04
     out_of_hours_share: float = 0.5

@@ -109,11 +109,12 @@ class Truth:
         tic = time.perf_counter()
         people, _, _ = run(
             self.n_patients,
-            day0,
+            (self.end - self.start).days,
             self.params,
             self.random_state,
             self._run_programme(),
             record=False,
+            stop=day0,
         )
         counted = people.alive & (people.reg_day <= day0) & (people.dereg_day >= day0)
         counted &= people.reg_day < people.death_day

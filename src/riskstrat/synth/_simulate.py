@@ -48,7 +48,9 @@ _AGE_BANDS = (
     (45, 65, 0.25),
     (65, 75, 0.09),
     (75, 85, 0.065),
-    (85, 101, 0.025),
+    (85, 90, 0.016),
+    (90, 95, 0.007),
+    (95, 101, 0.002),
 )
 
 
@@ -61,7 +63,9 @@ class People:
     deprivation: np.ndarray  # int8 1..10
     locality: np.ndarray  # int8 index into LOCALITIES
     practice: np.ndarray  # int16
-    ltc: np.ndarray  # bool (n, len(LTCS))
+    ltc: np.ndarray  # bool (n, len(LTCS)): held now
+    ltc_day: np.ndarray  # int32 (n, len(LTCS)): onset day (NEVER if not held)
+    ltc_logit: np.ndarray  # logit of prevalence at age 60 (n, len(LTCS))
     u: np.ndarray  # persistent frailty
     em_static: np.ndarray  # log-HR of emergency admission from fixed attributes
     death_static: np.ndarray
@@ -115,14 +119,90 @@ class Events:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
 
-def init_people(n: int, params: SynthParams, rng: np.random.Generator) -> People:
-    """Draw ``n`` people as they are on day 0."""
-    bands = np.array([b[2] for b in _AGE_BANDS])
-    band = rng.choice(len(_AGE_BANDS), size=n, p=bands / bands.sum())
-    lo = np.array([b[0] for b in _AGE_BANDS])[band]
-    hi = np.array([b[1] for b in _AGE_BANDS])[band]
-    age0 = lo + rng.random(n) * (hi - lo)
-    birth_day = -np.round(age0 * _YEAR).astype(np.int32) - 1
+# Age of movers who register during the simulation (share by band).
+_MOVER_BANDS = (
+    (0, 18, 0.17),
+    (18, 45, 0.58),
+    (45, 65, 0.15),
+    (65, 85, 0.08),
+    (85, 100, 0.02),
+)
+_SELECTION_DRAWS = 4
+_ADULT_ONLY = frozenset({"hypertension", "diabetes", "coronary_heart_disease"})
+_LTC_EVERY_DAYS = 28
+
+
+def _draw_ages(
+    bands: tuple[tuple[int, int, float], ...], n: int, rng: np.random.Generator
+) -> np.ndarray:
+    w = np.array([b[2] for b in bands])
+    band = rng.choice(len(bands), size=n, p=w / w.sum())
+    lo = np.array([b[0] for b in bands])[band]
+    hi = np.array([b[1] for b in bands])[band]
+    return np.asarray(lo + rng.random(n) * (hi - lo), dtype=np.float64)
+
+
+def _survivor_frailty(
+    age: np.ndarray, params: SynthParams, rng: np.random.Generator
+) -> np.ndarray:
+    """Persistent frailty of people who survived to ``age``.
+
+    Drawing ``u`` independently of age would fill the old bands with people too
+    frail to have lived so long, and they would die in the first simulated
+    years. Each person gets the best of a few draws of ``u`` by sampling
+    importance resampling: weights ``exp(-H(u, age))``, ``H`` the cumulative
+    Gompertz hazard of death from birth (frailty's transient part averaged out),
+    with the all-cause scale and frailty coefficient of
+    ``params.survivor_log_scale`` and ``params.survivor_frailty_coef`` (deaths
+    in hospital and the conditions that come with frailty make all-cause
+    mortality steeper in frailty than ``death_frailty_coef`` alone).
+    """
+    n = age.shape[0]
+    sd = params.frailty_persistent_sd
+    cand = rng.normal(0.0, sd, size=(n, _SELECTION_DRAWS))
+    c, b = params.survivor_frailty_coef, params.death_gompertz_slope
+    k = params.frailty_age_slope
+    base = params.death_gompertz_intercept + params.survivor_log_scale
+    base += 0.5 * (c * params.frailty_transient_sd) ** 2
+    a = age[:, None]
+    young = np.expm1(b * np.minimum(a, 60)) / b
+    slope = b + c * k
+    old = np.where(
+        a > 60,
+        np.exp(b * 60) * np.expm1(slope * np.maximum(a - 60, 0)) / slope,
+        0.0,
+    )
+    cum = np.exp(base + c * cand) * (young + old)
+    gumbel = -np.log(-np.log(rng.random((n, _SELECTION_DRAWS))))
+    pick = np.argmax(-cum + gumbel, axis=1)
+    return np.asarray(cand[np.arange(n), pick])
+
+
+def init_people(
+    n: int, days: int, params: SynthParams, rng: np.random.Generator
+) -> People:
+    """Draw ``n`` people: those registered when the simulation starts, then movers.
+
+    Day indices are relative to the first shown date; the simulation starts on
+    day ``-params.warmup_days`` and runs to ``days``. A share of the ``n``
+    people register later (births and movers, spread evenly over the simulated
+    years) at ``params.registration_rate`` a year, so the population is open.
+    """
+    first = -int(params.warmup_days)
+    years = (days - first) / _YEAR
+    inflow = params.registration_rate * years / (1 + params.registration_rate * years)
+    later = rng.random(n) < inflow
+    reg_later = rng.integers(first + 1, max(days, first + 2), size=n).astype(np.int32)
+    newborn = later & (rng.random(n) < params.newborn_share)
+    age_reg = np.where(
+        newborn, 0.0, _draw_ages(_MOVER_BANDS, n, rng) + rng.random(n) / 365
+    )
+    age_init = _draw_ages(_AGE_BANDS, n, rng)
+    # age_ref: the age at which a person enters the simulation (its first day
+    # or their registration).
+    age_ref = np.where(later, age_reg, age_init)
+    ref_day = np.where(later, reg_later, first).astype(np.int32)
+    birth_day = (ref_day - np.round(age_ref * _YEAR)).astype(np.int32) - 1
     male = rng.random(n) < 0.49
     deprivation = rng.integers(1, 11, size=n).astype(np.int8)
     loc_w = np.array([w for _, w in LOCALITIES])
@@ -133,43 +213,48 @@ def init_people(n: int, params: SynthParams, rng: np.random.Generator) -> People
         locality.astype(np.int16) * PRACTICES_PER_LOCALITY
         + rng.integers(0, PRACTICES_PER_LOCALITY, size=n)
     ).astype(np.int16)
-    u = rng.normal(0.0, params.frailty_persistent_sd, size=n)
+    u = _survivor_frailty(age_ref, params, rng)
     dep_centre = (5.5 - deprivation) / 4.5  # +1 most deprived, -1 least
     ltc = np.zeros((n, len(LTCS)), dtype=bool)
+    ltc_logit = np.zeros((n, len(LTCS)), dtype=np.float32)
     em_static = np.where(male, params.emergency_male_log_hr, 0.0)
     em_static = em_static + params.emergency_deprivation_log_hr * (5.5 - deprivation)
     death_static = np.zeros(n)
+    age0 = age_ref
     for j, cond in enumerate(LTCS):
-        logit = (
+        ltc_logit[:, j] = (
             cond.prevalence_intercept
-            + cond.prevalence_per_decade * (age0 - 60) / 10
             + params.ltc_frailty_loading * u / params.frailty_persistent_sd
             + 0.25 * dep_centre
         )
-        if cond.name in {"hypertension", "diabetes", "coronary_heart_disease"}:
+        logit = ltc_logit[:, j] + cond.prevalence_per_decade * (age0 - 60) / 10
+        if cond.name in _ADULT_ONLY:
             logit = np.where(age0 < 18, -9.0, logit)
         ltc[:, j] = rng.random(n) < 1 / (1 + np.exp(-logit))
         em_static = em_static + cond.emergency_log_hr * ltc[:, j]
         death_static = death_static + cond.death_log_hr * ltc[:, j]
-    # Registration: most were registered before day 0; a share move in later.
-    in_migrant = rng.random(n) < params.in_migrant_share
-    before = -np.minimum(
-        rng.integers(0, 20 * 365, size=n), -birth_day.astype(np.int64)
+    # Registration of the people there from the start: some time before it.
+    before = first - np.minimum(
+        rng.integers(0, 20 * 365, size=n), first - birth_day.astype(np.int64)
     ).astype(np.int32)
-    later = rng.integers(1, 5 * 365, size=n).astype(np.int32)
-    reg_day = np.where(in_migrant, later, before).astype(np.int32)
+    reg_day = np.where(later, reg_later, before).astype(np.int32)
+    ltc_day = np.where(ltc, np.minimum(reg_day, ref_day)[:, None], NEVER)
     x = rng.normal(0.0, params.frailty_transient_sd, size=n)
-    age = age0.copy()
+    age = (first - birth_day) / _YEAR
     frailty = u + x + params.frailty_age_slope * np.maximum(age - 60, 0)
-    # Care homes on day 0, for people 65+.
-    logit_ch = -11.0 + 0.09 * age + 0.8 * frailty
-    in_home = (age >= 65) & (rng.random(n) < 1 / (1 + np.exp(-logit_ch)))
+    # Care homes when entering the simulation, for people 65+.
+    logit_ch = (
+        params.care_home_init_intercept
+        + params.care_home_age_slope * age_ref
+        + params.care_home_frailty_coef * frailty
+    )
+    in_home = (age_ref >= 65) & (rng.random(n) < 1 / (1 + np.exp(-logit_ch)))
     nursing = rng.random(n) < 0.45
     residence = np.where(in_home, np.where(nursing, 2, 1), 0).astype(np.int8)
     n_tiers = len(FRAILTY_DRUG_TIERS)
     cross_day = np.full((n, n_tiers), NEVER, dtype=np.int32)
     for k, (threshold, _) in enumerate(FRAILTY_DRUG_TIERS):
-        cross_day[frailty > threshold, k] = 0
+        cross_day[(frailty > threshold) & ~later, k] = first
     return People(
         birth_day=birth_day,
         male=male,
@@ -177,6 +262,8 @@ def init_people(n: int, params: SynthParams, rng: np.random.Generator) -> People
         locality=locality,
         practice=practice,
         ltc=ltc,
+        ltc_day=ltc_day.astype(np.int32),
+        ltc_logit=ltc_logit,
         u=u,
         em_static=em_static,
         death_static=death_static,
@@ -208,6 +295,36 @@ def _weekly(p: People, t: int, params: SynthParams, rng: np.random.Generator) ->
     for k, (threshold, _) in enumerate(FRAILTY_DRUG_TIERS):
         first = (p.frailty > threshold) & (p.cross_day[:, k] == NEVER) & p.alive
         p.cross_day[first, k] = t
+
+
+def _ltc_onsets(p: People, t: int, rng: np.random.Generator) -> None:
+    """New long-term conditions over the ``_LTC_EVERY_DAYS`` days from ``t``.
+
+    Prevalence at age ``a`` is ``P(a) = logistic(l + s * (a - 60) / 10)``; the
+    onset hazard among people without the condition that keeps a cohort on
+    that curve as it ages is ``dP/da / (1 - P) = P * s / 10`` a year
+    (conditions whose prevalence falls with age get no new cases). Onsets raise
+    the person's emergency and death hazards from then on.
+    """
+    draw = rng.random(p.ltc.shape)
+    live = p.alive & (t < p.dereg_day)
+    for j, cond in enumerate(LTCS):
+        if cond.prevalence_per_decade <= 0:
+            continue
+        logit = p.ltc_logit[:, j] + cond.prevalence_per_decade * (p.age - 60) / 10
+        if cond.name in _ADULT_ONLY:
+            logit = np.where(p.age < 18, -9.0, logit)
+        rate = cond.prevalence_per_decade / 10 / (1 + np.exp(-logit))
+        new = (
+            live
+            & ~p.ltc[:, j]
+            & (draw[:, j] < -np.expm1(-rate * _LTC_EVERY_DAYS / _YEAR))
+        )
+        if new.any():
+            p.ltc[new, j] = True
+            p.ltc_day[new, j] = t
+            p.em_static[new] += cond.emergency_log_hr
+            p.death_static[new] += cond.death_log_hr
 
 
 def _acute_prescribing(
@@ -292,13 +409,15 @@ def step(
     returns ``log(1 - p_emergency)`` of each person for the day (0 where not at
     risk); otherwise admissions are drawn and recorded in ``events``.
     """
-    if t % 7 == 0 and t > 0:
+    if t % 7 == 0 and t > -params.warmup_days:
         _weekly(p, t, params, rng)
+    if t % _LTC_EVERY_DAYS == 0 and t > -params.warmup_days:
+        _ltc_onsets(p, t, rng)
     if t % 7 == 0 and events is not None and rng_acute is not None:
         _acute_prescribing(p, t, params, rng_acute, events)
     _review(p, t, programme, rng_prog)
     n = p.x.shape[0]
-    active = p.alive & (t < p.dereg_day)
+    active = p.alive & (p.reg_day <= t) & (t < p.dereg_day)
     at_risk = active & (t > p.hosp_until)
     rate = emergency_rate(p, t, params)
     if programme is not None:
@@ -332,7 +451,7 @@ def step(
         np.where(p.residence == 1, 0.5 * home_rate, home_rate),
         0.0,
     )
-    registered = (p.reg_day <= t) & active
+    registered = active
     dereg_rate = np.where(
         registered & ~in_hosp,
         np.where(
@@ -423,12 +542,19 @@ def run(
     random_state: int,
     programme: RunProgramme | None = None,
     record: bool = True,
+    stop: int | None = None,
 ) -> tuple[People, Events, dict[str, np.random.Generator]]:
-    """Simulate ``n`` people for days ``0 .. days - 1`` from scratch."""
+    """Simulate ``n`` people from the warm-up's first day to ``stop - 1``.
+
+    ``days`` is the length of the shown period (it sets when people register);
+    ``stop`` (default ``days``) is where this run ends.
+    """
     rngs = streams(random_state)
-    people = init_people(n, params, rngs["init"])
+    people = init_people(n, days, params, rngs["init"])
     events = Events() if record else None
-    for t in range(days):
+    for t in range(-int(params.warmup_days), days if stop is None else stop):
+        if t == 0:
+            people.residence0 = people.residence.copy()
         step(
             people,
             t,
@@ -437,7 +563,7 @@ def run(
             rngs["los"],
             rngs["programme"],
             programme,
-            events,
+            events if t >= 0 else None,
             rng_acute=rngs["acute"],
         )
     return people, events if events is not None else Events(), rngs
