@@ -11,30 +11,60 @@ __all__ = ["Programme", "SynthParams"]
 
 @dataclass(frozen=True, kw_only=True)
 class Programme:
-    """A case-management programme with a known effect on emergency admissions.
+    """A case-management programme whose true effect is known person by person.
 
-    From ``start`` on, every ``review_every_days`` the programme looks at living,
-    registered people aged ``min_age`` or over who are not yet enrolled and who
-    meet ``rule``; each of them enrols with probability ``uptake`` (so comparable
-    people who were not enrolled exist, as in real life). While enrolled, a
-    person's daily emergency-admission hazard is multiplied by ``hazard_ratio``.
-    Enrolment lasts until death or deregistration.
+    From ``start`` on, every ``review_every_days`` the programme screens living,
+    registered people aged ``min_age`` or over who are not enrolled, who were
+    not screened in the last ``rescreen_days``, and who are referred: they meet
+    ``rule``, or (with ``nominations``) a clinician nominated them in the last
+    ``nomination_window_days``. A screened person enrols with probability
+    ``logistic(logit(uptake) + frailty_selection * z)``, ``z`` their hidden
+    *persistent* frailty in standard deviations — as real case finding picks
+    the people who look worse than their record shows. Whoever declines is not
+    screened again for ``rescreen_days``, so many referred people never enrol.
+
+    Each enrolled person ``i`` has their own effect: from ``effect_delay_days``
+    after enrolment their daily emergency-admission hazard is multiplied by
+    ``hazard_ratio ** m_i``, ``m_i`` a gamma variable with mean 1 and
+    coefficient of variation ``effect_spread``. Enrolment lasts until death or
+    deregistration. The truth is the counterfactual: the same people re-run
+    with the same random numbers and no programme
+    (:attr:`SyntheticPopulation.counterfactual`).
 
     Parameters
     ----------
     start : datetime.date
         First review date.
     hazard_ratio : float, default=0.8
-        Multiplier of the emergency-admission hazard while enrolled (the true
-        effect). ``1.0`` means no effect.
+        Typical multiplier of the emergency-admission hazard once the effect has
+        started. ``1.0`` means no effect for anyone.
     uptake : float, default=0.5
-        Probability that an eligible person enrols at a review.
+        Probability that a screened person of average persistent frailty enrols.
     rule : {"two_emergency_admissions"}, default="two_emergency_admissions"
-        Who is eligible: 2+ emergency admissions in the 365 days before the review.
+        Who is referred: 2+ emergency admissions in the 365 days before the review.
     min_age : int, default=65
         Minimum age at the review.
     review_every_days : int, default=28
         Days between reviews.
+    nominations : bool, default=True
+        Whether clinician nominations refer people too.
+    nomination_window_days : int, default=90
+        How recent a nomination must be to refer.
+    frailty_selection : float, default=0.5
+        Log-odds of enrolling per standard deviation of hidden persistent frailty.
+    rescreen_days : int, default=365
+        Days before someone screened and not enrolled can be screened again.
+    effect_delay_days : int, default=60
+        Days from enrolment before the effect starts.
+    effect_spread : float, default=0.5
+        Coefficient of variation of the person's effect multiplier (0: the same
+        effect for all).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> Programme(start=dt.date(2021, 4, 1), hazard_ratio=0.7).uptake
+    0.5
     """
 
     start: dt.date
@@ -43,6 +73,12 @@ class Programme:
     rule: Literal["two_emergency_admissions"] = "two_emergency_admissions"
     min_age: int = 65
     review_every_days: int = 28
+    nominations: bool = True
+    nomination_window_days: int = 90
+    frailty_selection: float = 0.5
+    rescreen_days: int = 365
+    effect_delay_days: int = 60
+    effect_spread: float = 0.5
 
     def __post_init__(self) -> None:
         if not isinstance(self.start, dt.date):
@@ -65,10 +101,31 @@ class Programme:
                 "The `rule` parameter of Programme must be "
                 f"'two_emergency_admissions'. Got {self.rule!r} instead."
             )
-        if self.review_every_days < 1:
+        for name in (
+            "review_every_days",
+            "nomination_window_days",
+            "rescreen_days",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"The `{name}` parameter of Programme must be an int >= 1. "
+                    f"Got {value!r} instead."
+                )
+        if not isinstance(self.effect_delay_days, int) or self.effect_delay_days < 0:
             raise ValueError(
-                "The `review_every_days` parameter of Programme must be an int "
-                f">= 1. Got {self.review_every_days!r} instead."
+                "The `effect_delay_days` parameter of Programme must be an int "
+                f">= 0. Got {self.effect_delay_days!r} instead."
+            )
+        if not 0 <= self.effect_spread <= 3:
+            raise ValueError(
+                "The `effect_spread` parameter of Programme must be in [0, 3]. "
+                f"Got {self.effect_spread!r} instead."
+            )
+        if not -5 <= self.frailty_selection <= 5:
+            raise ValueError(
+                "The `frailty_selection` parameter of Programme must be in "
+                f"[-5, 5]. Got {self.frailty_selection!r} instead."
             )
 
 
@@ -119,7 +176,7 @@ class SynthParams:
     registration_rate: float = 0.04
     newborn_share: float = 0.25
     warmup_days: int = 735
-    nomination_rate: float = 0.004
+    nomination_rate: float = 0.02
     elective_base_rate: float = 0.04
     out_of_hours_share: float = 0.5
     acute_base_rate: float = 1.0

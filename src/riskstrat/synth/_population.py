@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskstrat.sources import COUNTS_SCHEMA, TABLE_NAMES, Tables
 from riskstrat.synth._assemble import assemble, patient_ids
@@ -63,6 +64,13 @@ class Truth:
             uptake=self.programme.uptake,
             min_age=self.programme.min_age,
             review_every_days=self.programme.review_every_days,
+            nominations=self.programme.nominations,
+            nomination_window_days=self.programme.nomination_window_days,
+            frailty_selection=self.programme.frailty_selection,
+            frailty_sd=self.params.frailty_persistent_sd,
+            rescreen_days=self.programme.rescreen_days,
+            effect_delay_days=self.programme.effect_delay_days,
+            effect_spread=self.programme.effect_spread,
         )
 
     def true_risk(
@@ -124,7 +132,17 @@ class Truth:
         log_surv = np.zeros(idx.size * n_paths)
         programme = self._run_programme()
         for t in range(day0, day0 + horizon_days):
-            out = step(paths, t, self.params, rng, rng, rng, programme, None, True)
+            out = step(
+                paths,
+                t,
+                self.params,
+                rng,
+                self.random_state,
+                rng,
+                programme,
+                None,
+                True,
+            )
             if out is not None:  # always, for a conditional step
                 log_surv += out
         surv = np.exp(log_surv).reshape(idx.size, n_paths).mean(axis=1)
@@ -186,14 +204,29 @@ class SyntheticPopulation:
         returns them (no rejects; ``extract_date`` = ``truth.end``).
     truth : Truth
         True risk and the programme's true effect.
+    counterfactual : Tables or None
+        With a programme: the same people re-simulated with the same random
+        numbers (each person's own, see decision 0009) and no programme — the
+        same canonical tables and schemas as ``tables``, with an empty
+        ``enrolments`` table. Anyone never enrolled has identical rows in both;
+        for the enrolled, the difference between ``tables`` and
+        ``counterfactual`` after enrolment is the programme's true effect on
+        them (emergency admissions, bed days, deaths). None without a programme.
     """
 
     tables: Tables
     truth: Truth
+    counterfactual: Tables | None = None
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the tables as Parquet and the truth as ``truth.json``."""
+        """Write the tables as Parquet and the truth as ``truth.json``.
+
+        With a programme, the counterfactual tables go to ``counterfactual/``
+        inside ``directory`` (same file names), so the truth survives on disk.
+        """
         out = self.tables.to_parquet(directory)
+        if self.counterfactual is not None:
+            self.counterfactual.to_parquet(out / "counterfactual")
         tmp = out / ".truth.json.tmp"
         tmp.write_text(self.truth.to_json() + "\n", encoding="utf-8")
         os.replace(tmp, out / "truth.json")
@@ -294,16 +327,26 @@ def make_population(
     tables = assemble(
         people, events, start=start, days=days, params=params, rng=rngs["assemble"]
     )
-    counts = pa.table(
-        {
-            "table": list(TABLE_NAMES),
-            "source_file": [None] * len(TABLE_NAMES),
-            "read": [tables[t].num_rows for t in TABLE_NAMES],
-            "accepted": [tables[t].num_rows for t in TABLE_NAMES],
-            "rejected": [0] * len(TABLE_NAMES),
-        },
-        schema=COUNTS_SCHEMA,
-    )
+    counterfactual = None
+    if programme is not None:
+        cf_people, cf_events, cf_rngs = run(
+            int(n_patients), days, params, int(random_state), None
+        )
+        cf_tables = assemble(
+            cf_people,
+            cf_events,
+            start=start,
+            days=days,
+            params=params,
+            rng=cf_rngs["assemble"],
+        )
+        enrolled = people.enrol_day < days
+        cf_tables = {
+            name: _splice(tables[name], cf_tables[name], enrolled) for name in tables
+        }
+        counterfactual = Tables(
+            **cf_tables, counts=_counts(cf_tables), extract_date=end
+        )
     logger.info(
         "synth: %d people, %d admissions, %d prescriptions over %d days "
         "(simulate %.1f s, assemble %.1f s)",
@@ -315,5 +358,42 @@ def make_population(
         time.perf_counter() - tic - sim_s,
     )
     return SyntheticPopulation(
-        tables=Tables(**tables, counts=counts, extract_date=end), truth=truth
+        tables=Tables(**tables, counts=_counts(tables), extract_date=end),
+        truth=truth,
+        counterfactual=counterfactual,
     )
+
+
+def _counts(tables: dict[str, pa.Table]) -> pa.Table:
+    return pa.table(
+        {
+            "table": list(TABLE_NAMES),
+            "source_file": [None] * len(TABLE_NAMES),
+            "read": [tables[t].num_rows for t in TABLE_NAMES],
+            "accepted": [tables[t].num_rows for t in TABLE_NAMES],
+            "rejected": [0] * len(TABLE_NAMES),
+        },
+        schema=COUNTS_SCHEMA,
+    )
+
+
+def _person_index(table: pa.Table) -> np.ndarray:
+    """Person index of each row (ids are ``p`` + the 1-based index)."""
+    digits = pc.utf8_slice_codeunits(table["patient_id"], 1)
+    return np.asarray(pc.cast(digits, pa.int64()).to_numpy() - 1)
+
+
+def _splice(factual: pa.Table, counter: pa.Table, enrolled: np.ndarray) -> pa.Table:
+    """Rows of the never-enrolled from ``factual``, of the enrolled from ``counter``.
+
+    The simulation gives never-enrolled people the same events in both runs
+    (each person draws their own random numbers); taking their rows from the
+    factual tables also keeps the assembly's decorations (diagnosis codes,
+    admission times) identical, which a shared assembly stream could not.
+    Row order is the assembly's: person by person, each person's rows in order.
+    """
+    keep_f = ~enrolled[_person_index(factual)]
+    keep_c = enrolled[_person_index(counter)]
+    both = pa.concat_tables([factual.filter(keep_f), counter.filter(keep_c)])
+    order = np.argsort(_person_index(both), kind="stable")
+    return both.take(pa.array(order))

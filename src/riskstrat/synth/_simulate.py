@@ -83,6 +83,10 @@ class People:
     residence0: np.ndarray  # residence on day 0
     enrolled: np.ndarray
     enrol_day: np.ndarray
+    effect_log_hr: np.ndarray  # the person's log hazard ratio once the effect starts
+    screen_day: np.ndarray  # last programme screening
+    nom_day: np.ndarray  # last clinician nomination
+    pid: np.ndarray  # int32 person index (keys the person's own random numbers)
     em_last1: np.ndarray
     em_last2: np.ndarray
     cross_day: np.ndarray  # int32 (n, len(FRAILTY_DRUG_TIERS))
@@ -280,6 +284,10 @@ def init_people(
         residence0=residence.copy(),
         enrolled=np.zeros(n, dtype=bool),
         enrol_day=np.full(n, NEVER, dtype=np.int32),
+        effect_log_hr=np.zeros(n),
+        screen_day=np.full(n, PAST, dtype=np.int32),
+        nom_day=np.full(n, PAST, dtype=np.int32),
+        pid=np.arange(n, dtype=np.int32),
         em_last1=np.full(n, PAST, dtype=np.int32),
         em_last2=np.full(n, PAST, dtype=np.int32),
         cross_day=cross_day,
@@ -340,16 +348,18 @@ def _acute_prescribing(
     """
     active = p.alive & (t >= p.reg_day) & (t < p.dereg_day) & (t > p.hosp_until)
     rate = params.acute_base_rate * np.exp(params.acute_frailty_coef * p.frailty)
-    k = rng.poisson(np.where(active, rate * 7.0 / _YEAR, 0.0))
+    # Drawn for everyone and masked afterwards: what the stream consumes depends
+    # only on frailty, which no event changes, so a counterfactual run (where
+    # admissions and deaths differ) draws the same numbers.
+    k = rng.poisson(rate * 7.0 / _YEAR)
     idx = np.repeat(np.flatnonzero(k), k[k > 0])
-    if idx.size:
-        events.acute_person.append(idx.astype(np.int32))
-        events.acute_day.append(
-            (t + rng.integers(0, 7, size=idx.size)).astype(np.int32)
-        )
-        events.acute_drug.append(
-            rng.integers(0, len(ACUTE_DRUGS), size=idx.size).astype(np.int8)
-        )
+    day = t + rng.integers(0, 7, size=idx.size)
+    drug = rng.integers(0, len(ACUTE_DRUGS), size=idx.size)
+    keep = active[idx]
+    if keep.any():
+        events.acute_person.append(idx[keep].astype(np.int32))
+        events.acute_day.append(day[keep].astype(np.int32))
+        events.acute_drug.append(drug[keep].astype(np.int8))
 
 
 def emergency_rate(p: People, t: int, params: SynthParams) -> np.ndarray:
@@ -374,21 +384,37 @@ def _boost(p: People, t: int, size: float, days: float) -> np.ndarray:
     return 1.0 + size * np.exp(-since / days)
 
 
-def _review(p: People, t: int, programme, rng: np.random.Generator) -> None:
-    """Programme enrolment review on day ``t`` (if it is a review day)."""
+def _review(
+    p: People, t: int, programme: RunProgramme | None, rng: np.random.Generator
+) -> None:
+    """Programme screening on day ``t`` (if it is a review day).
+
+    Draws a fixed number of values per review (one uniform and one gamma per
+    person), so the programme's stream does not depend on who is referred.
+    """
     if programme is None:
         return
     since = t - programme.start_day
     if since < 0 or since % programme.review_every_days:
         return
+    n = p.x.shape[0]
+    draw = rng.random(n)
+    shape = 1.0 / max(programme.effect_spread, 1e-6) ** 2
+    multiplier = np.asarray(rng.gamma(shape, 1.0 / shape, size=n))
     registered = (p.reg_day <= t) & (t < p.dereg_day)
-    second = p.em_last2 >= np.maximum(t - 365, p.reg_day)
-    eligible = p.alive & registered & ~p.enrolled & (p.age >= programme.min_age)
-    eligible &= second
-    idx = np.flatnonzero(eligible)
-    take = idx[rng.random(idx.size) < programme.uptake]
+    referred = p.em_last2 >= np.maximum(t - 365, p.reg_day)
+    if programme.nominations:
+        referred |= p.nom_day >= t - programme.nomination_window_days
+    screened = p.alive & registered & ~p.enrolled & (p.age >= programme.min_age)
+    screened &= referred & (p.screen_day <= t - programme.rescreen_days)
+    logit = np.log(programme.uptake / max(1 - programme.uptake, 1e-12))
+    logit = logit + programme.frailty_selection * p.u / programme.frailty_sd
+    take = screened & (draw < 1 / (1 + np.exp(-logit)))
+    p.screen_day[screened] = t
     p.enrolled[take] = True
     p.enrol_day[take] = t
+    spread = multiplier if programme.effect_spread > 0 else np.ones(n)
+    p.effect_log_hr[take] = np.log(programme.hazard_ratio) * spread[take]
 
 
 def step(
@@ -396,9 +422,9 @@ def step(
     t: int,
     params: SynthParams,
     rng: np.random.Generator,
-    rng_los: np.random.Generator,
+    seed: int,
     rng_prog: np.random.Generator,
-    programme=None,
+    programme: RunProgramme | None = None,
     events: Events | None = None,
     conditional: bool = False,
     rng_acute: np.random.Generator | None = None,
@@ -421,7 +447,8 @@ def step(
     at_risk = active & (t > p.hosp_until)
     rate = emergency_rate(p, t, params)
     if programme is not None:
-        rate = np.where(p.enrolled, rate * programme.hazard_ratio, rate)
+        effective = p.enrolled & (t >= p.enrol_day + programme.effect_delay_days)
+        rate = np.where(effective, rate * np.exp(p.effect_log_hr), rate)
     boost = _boost(p, t, params.post_discharge_boost, params.post_discharge_days)
     cum = rate * boost / _YEAR
     log_surv = None
@@ -474,7 +501,7 @@ def step(
 
     if admitted.any():
         idx = np.flatnonzero(admitted)
-        los = _length_of_stay(p.age[idx], p.frailty[idx], rng_los)
+        los = _length_of_stay(p.age[idx], p.frailty[idx], seed, p.pid[idx], t)
         p.hosp_until[idx] = t + los
         p.last_disch[idx] = t + los
         p.em_last2[idx] = p.em_last1[idx]
@@ -494,6 +521,7 @@ def step(
             events.move_person.append(idx.astype(np.int32))
             events.move_day.append(np.full(idx.size, t, dtype=np.int32))
             events.move_to.append(new.astype(np.int8))
+    p.nom_day[nominated] = t
     if nominated.any() and events is not None:
         idx = np.flatnonzero(nominated)
         events.nom_person.append(idx.astype(np.int32))
@@ -504,14 +532,39 @@ def step(
     return log_surv
 
 
+def person_uniform(seed: int, person: np.ndarray, day: int, salt: int) -> np.ndarray:
+    """Uniforms in [0, 1) keyed by (seed, person, day, salt): a person's own stream.
+
+    A counter-based generator (SplitMix64 finaliser over the key), so the value
+    a person draws on a day does not depend on what anyone else drew: the
+    factual and the counterfactual run give never-enrolled people the same
+    numbers, and an enrolled person the same numbers until their paths part.
+    """
+    key = np.asarray(person, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    key ^= np.uint64((seed * 1_000_003 + salt) & 0xFFFFFFFFFFFFFFFF)
+    key += np.uint64(((day + 2**31) & 0xFFFFFFFF) * 0xD1B54A32D192ED03 % 2**64)
+    key ^= key >> np.uint64(30)
+    key *= np.uint64(0xBF58476D1CE4E5B9)
+    key ^= key >> np.uint64(27)
+    key *= np.uint64(0x94D049BB133111EB)
+    key ^= key >> np.uint64(31)
+    return np.asarray((key >> np.uint64(11)).astype(np.float64) / 2.0**53)
+
+
 def _length_of_stay(
-    age: np.ndarray, frailty: np.ndarray, rng: np.random.Generator
+    age: np.ndarray, frailty: np.ndarray, seed: int, person: np.ndarray, day: int
 ) -> np.ndarray:
-    """Bed days of emergency spells (0 = same-day discharge)."""
-    n = age.shape[0]
-    same_day = rng.random(n) < np.clip(0.42 - 0.004 * np.maximum(age - 20, 0), 0.08, 1)
+    """Bed days of emergency spells (0 = same-day discharge).
+
+    Drawn from each person's own random numbers for the day.
+    """
+    u1 = person_uniform(seed, person, day, 1)
+    u2 = np.maximum(person_uniform(seed, person, day, 2), 1e-300)
+    u3 = person_uniform(seed, person, day, 3)
+    normal = np.sqrt(-2 * np.log(u2)) * np.cos(2 * np.pi * u3)
+    same_day = u1 < np.clip(0.42 - 0.004 * np.maximum(age - 20, 0), 0.08, 1)
     mean = np.exp(0.6 + 0.028 * np.maximum(age - 40, 0) + 0.3 * frailty)
-    los = np.floor(mean * np.exp(0.9 * rng.normal(size=n) - 0.405)) + 1
+    los = np.floor(mean * np.exp(0.9 * normal - 0.405)) + 1
     los = np.where(same_day, 0, np.clip(los, 1, 150))
     return los.astype(np.int32)
 
@@ -525,6 +578,13 @@ class RunProgramme:
     uptake: float
     min_age: int
     review_every_days: int
+    nominations: bool
+    nomination_window_days: int
+    frailty_selection: float
+    frailty_sd: float
+    rescreen_days: int
+    effect_delay_days: int
+    effect_spread: float
 
 
 def streams(random_state: int) -> dict[str, np.random.Generator]:
@@ -560,7 +620,7 @@ def run(
             t,
             params,
             rngs["daily"],
-            rngs["los"],
+            random_state,
             rngs["programme"],
             programme,
             events if t >= 0 else None,
