@@ -141,7 +141,9 @@ def assemble(
             "locality": pa.array(locality_names[people.locality[obs_idx]]),
             "practice_id": pa.array(practice),
             "deprivation_decile": pa.array(
-                people.deprivation[obs_idx].astype(np.int32), pa.int32()
+                people.deprivation[obs_idx].astype(np.int32),
+                pa.int32(),
+                mask=rng.random(obs_idx.size) < params.deprivation_missing_share,
             ),
             "death_date": _dates(
                 start, people.death_day[obs_idx], people.death_day[obs_idx] < days
@@ -203,6 +205,9 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
             )
         else:
             primary[i] = frail_code[kind[i]]
+    # Coding noise: some frail-elderly admissions are coded as unspecified.
+    unspecified = is_frail & (rng.random(m) < params.frail_code_unspecified_share)
+    primary[unspecified] = "R69X"
     recorded = rng.random((m, len(LTCS))) < 0.75
     for j, cond in enumerate(LTCS):
         for i in np.flatnonzero(ltc[:, j] & recorded[:, j]):

@@ -139,6 +139,17 @@ class SynthParams:
     Ornstein-Uhlenbeck part (stationary sd ``frailty_transient_sd``, mean
     reversion time ``frailty_reversion_days``) updated weekly.
 
+    What a model can and cannot see is set here, not tuned to a target: the
+    emergency hazard has a frailty-by-age interaction
+    (``frailty_age_interaction`` per unit of frailty per decade past 65), pairs
+    of conditions that matter together (heart failure with chronic kidney
+    disease, COPD with heart failure: ``ltc_pair_log_hr`` on top of each), and
+    a practice effect (log-normal, sd ``practice_log_hr_sd``); the records
+    miss things — the deprivation decile of ``deprivation_missing_share`` of
+    people, the frail-elderly code of ``frail_code_unspecified_share`` of those
+    admissions (recorded as R69X, illness unspecified), a quarter of
+    comorbidity codes on each spell, 7 % of repeat issues.
+
     The population is open: ``registration_rate`` is the yearly in-flow of new
     registrations as a share of the people simulated (``newborn_share`` of them
     at birth, the rest movers of any age), and people leave by death and by
@@ -151,6 +162,9 @@ class SynthParams:
     emergency_frailty_coef: float = 0.85
     emergency_male_log_hr: float = 0.05
     emergency_deprivation_log_hr: float = 0.06
+    frailty_age_interaction: float = 0.10
+    ltc_pair_log_hr: float = 0.4
+    practice_log_hr_sd: float = 0.15
     care_home_log_hr: float = 0.3
     winter_amplitude: float = 0.12
     post_discharge_boost: float = 12.0
@@ -160,10 +174,10 @@ class SynthParams:
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
     ltc_frailty_loading: float = 1.2
-    death_gompertz_intercept: float = -11.7
+    death_gompertz_intercept: float = -11.8
     death_gompertz_slope: float = 0.092
     death_frailty_coef: float = 0.6
-    death_in_hospital_hr: float = 25.0
+    death_in_hospital_hr: float = 18.0
     survivor_log_scale: float = 0.7
     survivor_frailty_coef: float = 1.0
     care_home_intercept: float = -18.7
@@ -181,3 +195,5 @@ class SynthParams:
     out_of_hours_share: float = 0.5
     acute_base_rate: float = 1.0
     acute_frailty_coef: float = 1.5
+    deprivation_missing_share: float = 0.03
+    frail_code_unspecified_share: float = 0.1

@@ -134,6 +134,12 @@ _MOVER_BANDS = (
 _SELECTION_DRAWS = 4
 _ADULT_ONLY = frozenset({"hypertension", "diabetes", "coronary_heart_disease"})
 _LTC_EVERY_DAYS = 28
+_LTC_INDEX = {cond.name: j for j, cond in enumerate(LTCS)}
+# Pairs of conditions with an extra emergency hazard when held together.
+_PAIRS = (
+    (_LTC_INDEX["heart_failure"], _LTC_INDEX["chronic_kidney_disease"]),
+    (_LTC_INDEX["copd"], _LTC_INDEX["heart_failure"]),
+)
 
 
 def _draw_ages(
@@ -255,6 +261,9 @@ def init_people(
     in_home = (age_ref >= 65) & (rng.random(n) < 1 / (1 + np.exp(-logit_ch)))
     nursing = rng.random(n) < 0.45
     residence = np.where(in_home, np.where(nursing, 2, 1), 0).astype(np.int8)
+    n_practices = len(LOCALITIES) * PRACTICES_PER_LOCALITY
+    practice_effect = rng.normal(0.0, params.practice_log_hr_sd, size=n_practices)
+    em_static = em_static + practice_effect[practice]
     n_tiers = len(FRAILTY_DRUG_TIERS)
     cross_day = np.full((n, n_tiers), NEVER, dtype=np.int32)
     for k, (threshold, _) in enumerate(FRAILTY_DRUG_TIERS):
@@ -367,6 +376,13 @@ def emergency_rate(p: People, t: int, params: SynthParams) -> np.ndarray:
     age_term = params.emergency_age_slope * np.maximum(p.age - 45, 0) + np.log1p(
         1.5 * np.exp(-p.age / 1.5)
     )
+    # What a log-linear model of the records cannot express: frailty matters
+    # more with age, and some conditions matter more together.
+    age_term = age_term + params.frailty_age_interaction * p.frailty * (
+        np.maximum(p.age - 65, 0) / 10
+    )
+    for i, j in _PAIRS:
+        age_term = age_term + params.ltc_pair_log_hr * (p.ltc[:, i] & p.ltc[:, j])
     winter = params.winter_amplitude * np.cos(2 * np.pi * (t - 15) / _YEAR)
     lp = (
         np.log(params.emergency_base_rate)
