@@ -67,3 +67,64 @@ def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
         "mean_true_risk": cohort.true_risk.mean(),
         "observed_rate": cohort.y.mean(),
     }
+
+
+AGE_BANDS = ((0, 18), (18, 65), (65, 75), (75, 85), (85, 200))
+
+
+def _band(age: pd.Series) -> pd.Series:
+    labels = [f"{lo}-{hi}" if hi < 200 else f"{lo}+" for lo, hi in AGE_BANDS]
+    edges = [lo for lo, _ in AGE_BANDS] + [1000]
+    return pd.cut(age, edges, right=False, labels=labels).astype(str)
+
+
+def yearly_rates(pop, starts: list[dt.date]) -> pd.DataFrame:
+    """Base rates of a synthetic population, one row per year and age band.
+
+    For each year ``[s, s + 365)`` in ``starts``, the people counted on ``s``
+    (alive, registered): people, emergency admissions, people with one or more,
+    deaths in the year and deaths in hospital (an emergency or elective spell
+    open on the death date), and people in a care home on ``s``. Band ``all``
+    is added; ``adult`` is 18+.
+    """
+    t = pop.tables
+    pat = t.patients.to_pandas()
+    adm = t.admissions.to_pandas()
+    res = t.residences.to_pandas()
+    em = adm[adm.emergency.fillna(False)]
+    rows = []
+    for s in starts:
+        e = s + dt.timedelta(days=365)
+        c = _counted(pat, s).set_index("patient_id")
+        n_em = em[(em.admission_date >= s) & (em.admission_date < e)]
+        c["n_em"] = n_em.groupby("patient_id").size().reindex(c.index).fillna(0)
+        c["died"] = c.death_date.notna() & (c.death_date < e)
+        dead = c[c.died]
+        spells = adm.merge(dead.death_date, left_on="patient_id", right_index=True)
+        open_ = (spells.admission_date <= spells.death_date) & (
+            spells.discharge_date.isna() | (spells.discharge_date >= spells.death_date)
+        )
+        c["died_in_hospital"] = c.index.isin(spells[open_].patient_id)
+        live = res[
+            (res.start_date <= s)
+            & (res.end_date.isna() | (res.end_date > s))
+            & (res.residence_type != "private")
+        ]
+        c["care_home"] = c.index.isin(live.patient_id)
+        c["band"] = _band(c.age)
+        groups = [(b, c[c.band == b]) for b in sorted(c.band.unique())]
+        groups += [("adult", c[c.age >= 18]), ("65+", c[c.age >= 65]), ("all", c)]
+        for band, g in groups:
+            rows.append(
+                {
+                    "year": s.year,
+                    "band": band,
+                    "people": len(g),
+                    "admissions": g.n_em.sum(),
+                    "admitted": (g.n_em > 0).sum(),
+                    "deaths": g.died.sum(),
+                    "deaths_in_hospital": g.died_in_hospital.sum(),
+                    "care_home": g.care_home.sum(),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -85,3 +85,17 @@ def test_labels_must_be_binary():
     X, _, _ = _data(100, 6)
     with pytest.raises(ValueError, match="one class"):
         RiskModel().fit(X, np.zeros(100))
+
+
+def test_early_stopping_split_keeps_each_person_on_one_side():
+    from riskstrat.model._risk_model import early_stopping_split
+
+    ids = np.repeat(np.arange(500), 2)  # two snapshots per person
+    y = np.tile([0, 1], 500)
+    tr, va = early_stopping_split(y, ids, fraction=0.2, seed=3)
+    assert set(ids[tr]).isdisjoint(ids[va])
+    assert len(tr) + len(va) == ids.size
+    assert 0.15 < len(va) / ids.size < 0.25
+    # Without groups the rows are split (a person may sit on both sides).
+    tr, va = early_stopping_split(y, None, fraction=0.2, seed=3)
+    assert set(ids[tr]) & set(ids[va])

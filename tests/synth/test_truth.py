@@ -26,10 +26,6 @@ def test_adult_emergency_risk_is_nhs_like(figures):
     assert figures["risk_85plus"] >= 0.2
 
 
-def test_half_of_emergency_admissions_out_of_hours(figures):
-    assert 0.44 <= figures["out_of_hours_share"] <= 0.56
-
-
 def test_care_home_share_of_65_plus(figures):
     assert 0.015 <= figures["care_home_share_65plus"] <= 0.05
 

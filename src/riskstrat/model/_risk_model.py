@@ -7,7 +7,7 @@ import time
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
 from riskstrat.model._base import BinaryTableClassifier
@@ -33,13 +33,36 @@ def _check_binary(y) -> np.ndarray:
     return y.astype(np.int64)
 
 
+def early_stopping_split(
+    y: np.ndarray, groups, *, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices for training and for the early-stopping validation.
+
+    By group when ``groups`` is given (no group on both sides), else a split of
+    rows stratified by ``y``.
+    """
+    if groups is not None:
+        split = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        tr, va = next(split.split(np.zeros(y.size), y, groups=np.asarray(groups)))
+        return tr, va
+    tr, va = train_test_split(
+        np.arange(y.size),
+        test_size=fraction,
+        stratify=y if np.bincount(y).min() >= 2 else None,
+        random_state=seed,
+    )
+    return np.asarray(tr), np.asarray(va)
+
+
 class RiskModel(BinaryTableClassifier):
     """Gradient-boosted trees (LightGBM) for the risk of emergency admission.
 
     Trees are depth-limited so per-patient explanations stay fast. The number of
-    trees is chosen by early stopping on a stratified validation split of the
-    training data (``validation_fraction``); the model is then refit on all the
-    training data with that number of trees (``refit=True``).
+    trees is chosen by early stopping on a validation split of the training
+    data (``validation_fraction``) — by person when ``fit`` is given ``groups``
+    (a person's snapshots from several years never sit on both sides), else
+    stratified by row; the model is then refit on all the training data with
+    that number of trees (``refit=True``).
 
     Parameters
     ----------
@@ -150,8 +173,12 @@ class RiskModel(BinaryTableClassifier):
                     f"Got {getattr(self, name)!r} instead."
                 )
 
-    def fit(self, X, y) -> RiskModel:
-        """Fit on a feature table ``X`` and 0/1 outcomes ``y``."""
+    def fit(self, X, y, *, groups=None) -> RiskModel:
+        """Fit on a feature table ``X`` and 0/1 outcomes ``y``.
+
+        ``groups`` (e.g. patient ids, aligned with ``X``) makes the early-stopping
+        split keep each group on one side.
+        """
         self._validate_params()
         tic = time.perf_counter()
         M, y = self._fit_inputs(X, y)
@@ -162,11 +189,8 @@ class RiskModel(BinaryTableClassifier):
             cat, names = [], [f"x{j}" for j in range(M.shape[1])]
         seed = int(np.random.default_rng(self.random_state).integers(2**31 - 1))
         params = self._params(seed, M.shape[0])
-        idx_tr, idx_va = train_test_split(
-            np.arange(y.size),
-            test_size=self.validation_fraction,
-            stratify=y if np.bincount(y).min() >= 2 else None,
-            random_state=seed,
+        idx_tr, idx_va = early_stopping_split(
+            y, groups, fraction=self.validation_fraction, seed=seed
         )
         dtrain = lgb.Dataset(
             M[idx_tr],

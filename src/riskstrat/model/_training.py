@@ -214,7 +214,8 @@ def fit_models(tables, design: ModelDesign, *, engine="duckdb") -> TrainedModels
     X, y = data[columns], data["label"].to_numpy()
     tic = time.perf_counter()
     params = {"random_state": design.random_state, **design.model_params}
-    base = RiskModel(**params).fit(X[~cal], y[~cal])
+    ids = data["patient_id"].to_numpy()[~cal]
+    base = RiskModel(**params).fit(X[~cal], y[~cal], groups=ids)
     risk = CalibratedRiskModel(base, method=design.calibration).fit(X[cal], y[cal])
     seconds = time.perf_counter() - tic
     logistic = LogisticBaseline().fit(X[~cal], y[~cal])

@@ -90,8 +90,11 @@ def assemble(
 ) -> dict[str, pa.Table]:
     """Canonical tables (Arrow, contract schemas) of one run over ``days`` days."""
     n = people.u.shape[0]
+    # Shown: registered before the extract, and alive and registered on some
+    # day of the shown period (the warm-up before day 0 is never shown).
     observed = (people.reg_day < days) & (people.reg_day < people.death_day)
     observed &= people.reg_day <= people.dereg_day
+    observed &= (people.death_day >= 0) & (people.dereg_day >= 0)
     all_ids = pa.array(patient_ids(n))
     end_day = np.minimum(np.minimum(people.death_day, people.dereg_day), days)
 
@@ -101,7 +104,7 @@ def assemble(
     los = events.concat("em_los")
     frail = events.concat("em_frailty", np.float32)
     keep = observed[person] & (day >= people.reg_day[person]) & (day < days)
-    keep &= day <= people.dereg_day[person]
+    keep &= (day <= people.dereg_day[person]) & (day >= 0)
     person, day, los, frail = person[keep], day[keep], los[keep], frail[keep]
     disch = np.minimum(day + los, people.death_day[person])
     em = _spells(person, day, disch, frail, people, params, rng, emergency=True)
@@ -142,7 +145,9 @@ def assemble(
             "locality": pa.array(locality_names[people.locality[obs_idx]]),
             "practice_id": pa.array(practice),
             "deprivation_decile": pa.array(
-                people.deprivation[obs_idx].astype(np.int32), pa.int32()
+                people.deprivation[obs_idx].astype(np.int32),
+                pa.int32(),
+                mask=rng.random(obs_idx.size) < params.deprivation_missing_share,
             ),
             "death_date": _dates(
                 start, people.death_day[obs_idx], people.death_day[obs_idx] < days
@@ -174,7 +179,7 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
     """Diagnoses and admission times of emergency spells."""
     m = person.size
     age = (day - people.birth_day[person]) / 365.25
-    ltc = people.ltc[person]
+    ltc = people.ltc_day[person] <= day[:, None]  # held on the admission day
     # Frail-elderly indicator admissions become likelier with age and frailty.
     p_frail = np.where(
         age >= 65, 1 / (1 + np.exp(-(-2.2 + 0.7 * frail + 0.03 * (age - 75)))), 0.02
@@ -204,6 +209,9 @@ def _spells(person, day, disch, frail, people, params, rng, *, emergency):
             )
         else:
             primary[i] = frail_code[kind[i]]
+    # Coding noise: some frail-elderly admissions are coded as unspecified.
+    unspecified = is_frail & (rng.random(m) < params.frail_code_unspecified_share)
+    primary[unspecified] = "R69X"
     recorded = rng.random((m, len(LTCS))) < 0.75
     for j, cond in enumerate(LTCS):
         for i in np.flatnonzero(ltc[:, j] & recorded[:, j]):
@@ -287,7 +295,8 @@ def _prescriptions(people, events, observed, end_day, em, start, all_ids, rng):
             p_take = (0.85, 0.65, 0.5, 0.4)[k]
             on = observed & people.ltc[:, j] & (rng.random(n) < p_take)
             col = code_index[code]
-            taking[on, col] = np.minimum(taking[on, col], start_day[on])
+            onset = np.maximum(people.ltc_day[:, j], start_day)
+            taking[on, col] = np.minimum(taking[on, col], onset[on])
     for k, (_, tier_drugs) in enumerate(FRAILTY_DRUG_TIERS):
         crossed = observed & (people.cross_day[:, k] < NEVER)
         for code in tier_drugs:
@@ -362,7 +371,11 @@ def _residences(people, observed, events, days, start, all_ids):
     """Care-home periods: the one held on day 0 and every move after it."""
     base = np.flatnonzero(observed & (people.residence0 > 0))
     before = np.minimum(np.full(base.size, 3 * 365), -people.birth_day[base] - 65 * 365)
-    base_start = -np.maximum(before // 2, 1).astype(np.int32)
+    base_start = np.where(
+        people.reg_day[base] > 0,
+        people.reg_day[base],
+        -np.maximum(before // 2, 1),
+    ).astype(np.int32)
     m_person = events.concat("move_person")
     m_day = events.concat("move_day")
     m_to = events.concat("move_to", np.int8)

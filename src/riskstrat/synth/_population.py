@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskstrat.sources import COUNTS_SCHEMA, TABLE_NAMES, Tables
 from riskstrat.synth._assemble import assemble, patient_ids
@@ -21,6 +22,8 @@ from riskstrat.synth._simulate import RunProgramme, run, step
 __all__ = ["SyntheticPopulation", "Truth", "make_population"]
 
 logger = logging.getLogger(__name__)
+
+_PATH_BLOCK = 16
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,10 +66,17 @@ class Truth:
             uptake=self.programme.uptake,
             min_age=self.programme.min_age,
             review_every_days=self.programme.review_every_days,
+            nominations=self.programme.nominations,
+            nomination_window_days=self.programme.nomination_window_days,
+            frailty_selection=self.programme.frailty_selection,
+            frailty_sd=self.params.frailty_persistent_sd,
+            rescreen_days=self.programme.rescreen_days,
+            effect_delay_days=self.programme.effect_delay_days,
+            effect_spread=self.programme.effect_spread,
         )
 
     def true_risk(
-        self, as_of: dt.date, *, horizon_days: int = 365, n_paths: int = 32
+        self, as_of: dt.date, *, horizon_days: int = 365, n_paths: int = 64
     ) -> pa.Table:
         """Each person's true probability of an emergency admission after ``as_of``.
 
@@ -87,9 +97,12 @@ class Truth:
             Index date, on or after ``start``.
         horizon_days : int, default=365
             Length of the outcome window.
-        n_paths : int, default=32
+        n_paths : int, default=64
             Monte Carlo paths per person (the estimate's error shrinks as
-            ``1 / sqrt(n_paths)``; its mean is exact).
+            ``1 / sqrt(n_paths)``; its mean is exact). Paths are simulated 16
+            at a time, so memory does not grow with ``n_paths``. Path noise
+            lowers the oracle's AUROC: use 64 or more for validity figures
+            (issue 13 measured 8 paths ~0.002 low).
 
         Returns
         -------
@@ -109,24 +122,44 @@ class Truth:
         tic = time.perf_counter()
         people, _, _ = run(
             self.n_patients,
-            day0,
+            (self.end - self.start).days,
             self.params,
             self.random_state,
             self._run_programme(),
             record=False,
+            stop=day0,
         )
         counted = people.alive & (people.reg_day <= day0) & (people.dereg_day >= day0)
         counted &= people.reg_day < people.death_day
         idx = np.flatnonzero(counted)
-        paths = people.take(np.repeat(idx, n_paths))
-        rng = np.random.default_rng([self.random_state, day0, horizon_days, 7919])
-        log_surv = np.zeros(idx.size * n_paths)
         programme = self._run_programme()
-        for t in range(day0, day0 + horizon_days):
-            out = step(paths, t, self.params, rng, rng, rng, programme, None, True)
-            if out is not None:  # always, for a conditional step
-                log_surv += out
-        surv = np.exp(log_surv).reshape(idx.size, n_paths).mean(axis=1)
+        surv = np.zeros(idx.size)
+        # Paths in blocks of at most _PATH_BLOCK copies of the cohort, each block
+        # with its own stream: memory stays bounded whatever ``n_paths`` is.
+        for first in range(0, n_paths, _PATH_BLOCK):
+            k = min(_PATH_BLOCK, n_paths - first)
+            paths = people.take(np.repeat(idx, k))
+            rng = np.random.default_rng(
+                [self.random_state, day0, horizon_days, 7919, first]
+            )
+            log_surv = np.zeros(idx.size * k)
+            for t in range(day0, day0 + horizon_days):
+                out = step(
+                    paths,
+                    t,
+                    self.params,
+                    rng,
+                    self.random_state,
+                    rng,
+                    programme,
+                    None,
+                    True,
+                )
+                if out is not None:  # always, for a conditional step
+                    log_surv += out
+            surv += np.exp(log_surv).reshape(idx.size, k).sum(axis=1)
+            del paths
+        surv /= n_paths
         ids = pa.array(patient_ids(self.n_patients)).take(pa.array(idx))
         logger.info(
             "true risk: %d people as of %s, %d paths, %.1f s",
@@ -205,14 +238,29 @@ class SyntheticPopulation:
         returns them (no rejects; ``extract_date`` = ``truth.end``).
     truth : Truth
         True risk and the programme's true effect.
+    counterfactual : Tables or None
+        With a programme: the same people re-simulated with the same random
+        numbers (each person's own, see decision 0009) and no programme — the
+        same canonical tables and schemas as ``tables``, with an empty
+        ``enrolments`` table. Anyone never enrolled has identical rows in both;
+        for the enrolled, the difference between ``tables`` and
+        ``counterfactual`` after enrolment is the programme's true effect on
+        them (emergency admissions, bed days, deaths). None without a programme.
     """
 
     tables: Tables
     truth: Truth
+    counterfactual: Tables | None = None
 
     def write(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the tables as Parquet and the truth as ``truth.json``."""
+        """Write the tables as Parquet and the truth as ``truth.json``.
+
+        With a programme, the counterfactual tables go to ``counterfactual/``
+        inside ``directory`` (same file names), so the truth survives on disk.
+        """
         out = self.tables.to_parquet(directory)
+        if self.counterfactual is not None:
+            self.counterfactual.to_parquet(out / "counterfactual")
         tmp = out / ".truth.json.tmp"
         tmp.write_text(self.truth.to_json() + "\n", encoding="utf-8")
         os.replace(tmp, out / "truth.json")
@@ -255,8 +303,10 @@ def make_population(
     Parameters
     ----------
     n_patients : int, default=1_000
-        People simulated (a few in-migrants who die before registering never
-        appear in the tables).
+        People simulated over the warm-up and the shown period. The population
+        is open, so those on the list on any date are fewer (about three
+        quarters over five shown years): people who left during the warm-up and
+        people who register after ``end`` never appear in the tables.
     start, end : datetime.date, default=2019-04-01, 2024-04-01
         Simulated period ``[start, end)``; ``end`` is the extract date.
     random_state : int, default=0
@@ -275,7 +325,7 @@ def make_population(
     --------
     >>> import datetime as dt
     >>> pop = make_population(200, start=dt.date(2022, 1, 1), end=dt.date(2023, 1, 1))
-    >>> pop.tables.patients.num_rows > 190
+    >>> 150 < pop.tables.patients.num_rows < 200  # some register later or left
     True
     >>> pop.tables.admissions.column_names[:3]
     ['patient_id', 'admission_date', 'discharge_date']
@@ -315,17 +365,26 @@ def make_population(
     )
     # Tables the simulation does not produce (screenings) are absent, not empty.
     absent = tuple(t for t in TABLE_NAMES if t not in tables)
-    rows = [tables[t].num_rows if t in tables else 0 for t in TABLE_NAMES]
-    counts = pa.table(
-        {
-            "table": list(TABLE_NAMES),
-            "source_file": [None] * len(TABLE_NAMES),
-            "read": rows,
-            "accepted": rows,
-            "rejected": [0] * len(TABLE_NAMES),
-        },
-        schema=COUNTS_SCHEMA,
-    )
+    counterfactual = None
+    if programme is not None:
+        cf_people, cf_events, cf_rngs = run(
+            int(n_patients), days, params, int(random_state), None
+        )
+        cf_tables = assemble(
+            cf_people,
+            cf_events,
+            start=start,
+            days=days,
+            params=params,
+            rng=cf_rngs["assemble"],
+        )
+        enrolled = people.enrol_day < days
+        cf_tables = {
+            name: _splice(tables[name], cf_tables[name], enrolled) for name in tables
+        }
+        counterfactual = Tables(
+            **cf_tables, counts=_counts(cf_tables), absent=absent, extract_date=end
+        )
     logger.info(
         "synth: %d people, %d admissions, %d prescriptions over %d days "
         "(simulate %.1f s, assemble %.1f s)",
@@ -337,6 +396,44 @@ def make_population(
         time.perf_counter() - tic - sim_s,
     )
     return SyntheticPopulation(
-        tables=Tables(**tables, counts=counts, absent=absent, extract_date=end),
+        tables=Tables(
+            **tables, counts=_counts(tables), absent=absent, extract_date=end
+        ),
         truth=truth,
+        counterfactual=counterfactual,
     )
+
+
+def _counts(tables: dict[str, pa.Table]) -> pa.Table:
+    return pa.table(
+        {
+            "table": list(TABLE_NAMES),
+            "source_file": [None] * len(TABLE_NAMES),
+            "read": [tables[t].num_rows if t in tables else 0 for t in TABLE_NAMES],
+            "accepted": [tables[t].num_rows if t in tables else 0 for t in TABLE_NAMES],
+            "rejected": [0] * len(TABLE_NAMES),
+        },
+        schema=COUNTS_SCHEMA,
+    )
+
+
+def _person_index(table: pa.Table) -> np.ndarray:
+    """Person index of each row (ids are ``p`` + the 1-based index)."""
+    digits = pc.utf8_slice_codeunits(table["patient_id"], 1)
+    return np.asarray(pc.cast(digits, pa.int64()).to_numpy() - 1)
+
+
+def _splice(factual: pa.Table, counter: pa.Table, enrolled: np.ndarray) -> pa.Table:
+    """Rows of the never-enrolled from ``factual``, of the enrolled from ``counter``.
+
+    The simulation gives never-enrolled people the same events in both runs
+    (each person draws their own random numbers); taking their rows from the
+    factual tables also keeps the assembly's decorations (diagnosis codes,
+    admission times) identical, which a shared assembly stream could not.
+    Row order is the assembly's: person by person, each person's rows in order.
+    """
+    keep_f = ~enrolled[_person_index(factual)]
+    keep_c = enrolled[_person_index(counter)]
+    both = pa.concat_tables([factual.filter(keep_f), counter.filter(keep_c)])
+    order = np.argsort(_person_index(both), kind="stable")
+    return both.take(pa.array(order))
