@@ -309,6 +309,7 @@ def reasons(
     top: int = 3,
     templates: ReasonTemplates | None = None,
     spec: FeatureSpec | None = None,
+    min_contribution: float = 0.0,
 ) -> pa.Table:
     """Up to ``top`` plain-language reasons per person, strongest first.
 
@@ -339,6 +340,9 @@ def reasons(
         Wording (:func:`load_templates`); the packaged ``reasons.toml`` by default.
     spec : FeatureSpec, optional
         Windows the features were built with; default ``FeatureSpec()``.
+    min_contribution : float, default=0.0
+        A model reason needs a contribution above this (log-odds); raise it to
+        drop reasons too small to matter.
 
     Returns
     -------
@@ -352,6 +356,11 @@ def reasons(
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise ValueError(
             f"The `top` parameter of reasons must be an int >= 1. Got {top!r} instead."
+        )
+    if not isinstance(min_contribution, (int, float)) or min_contribution < 0:
+        raise ValueError(
+            "The `min_contribution` parameter of reasons must be a number >= 0. "
+            f"Got {min_contribution!r} instead."
         )
     tic = time.perf_counter()
     templates = templates if templates is not None else load_templates()
@@ -403,7 +412,7 @@ def reasons(
             if len(chosen) >= top:
                 break
             w = float(summed[i, k])
-            if w <= 0:
+            if w <= min_contribution:
                 break
             group = groups[k]
             if group in used:
