@@ -28,7 +28,11 @@ def tiny_features(tiny_tables):
 
 @pytest.fixture(scope="session")
 def risk_model():
-    X, y = random_feature_frame(6_000, seed=0)
+    X, y = random_feature_frame(4_000, seed=0)
     return RiskModel(
-        max_trees=150, early_stopping_rounds=30, min_child_samples=50, random_state=0
+        max_trees=80,
+        early_stopping_rounds=20,
+        min_child_samples=50,
+        random_state=0,
+        n_jobs=1,
     ).fit(X, y)

@@ -36,8 +36,11 @@ def test_schema_keys_and_order(result):
         assert len(rows) <= 3
 
 
-def test_reasons_cite_the_persons_own_dates_and_counts(result):
-    p1 = _by_person(result)["p1"]
+def test_reasons_cite_the_persons_own_dates_and_counts(
+    risk_model, tiny_features, tiny_tables
+):
+    r = reasons(risk_model, tiny_features, tiny_tables, as_of=AS_OF, top=6)
+    p1 = _by_person(r)["p1"]
     texts = [r["text"] for r in p1]
     # Rule 1 comes first: a fall (W19, Jun 2022) and dehydration (E86 as a
     # secondary diagnosis, Mar 2023) in the last 12 months; latest first.
@@ -59,6 +62,8 @@ def test_reasons_cite_the_persons_own_dates_and_counts(result):
         "7 different medicines in the last 90 days (8 items from 5 BNF chapters, "
         "latest 20 Mar 2023)"
     ) in texts
+    # Moved from a private home into a nursing home on 11 Mar 2023, 21 days ago.
+    assert "moved into a nursing home 3 weeks ago (11 Mar 2023)" in texts
 
 
 def test_nomination_is_the_first_reason(result):

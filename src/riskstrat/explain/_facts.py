@@ -102,7 +102,7 @@ def read_records(
     if "residences" not in absent:
         res = _subset(tables.residences, value_set, "start_date", as_of)
         end = res["end_date"]
-        current = pc.or_(
+        current = pc.or_kleene(
             pc.is_null(end), pc.greater_equal(end, pa.scalar(as_of, pa.date32()))
         )
         res = res.filter(current).sort_by(
