@@ -9,6 +9,7 @@ Models read feature tables; they never decide who is in the cohort.
 """
 
 from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScorer
+from riskstrat.model._bed_days import BedDaysModel, bed_day_capture
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
 from riskstrat.model._design import CohortSettings, ModelDesign, TemporalDesign
 from riskstrat.model._encoding import FrameEncoder, feature_schema
@@ -22,6 +23,7 @@ from riskstrat.model._risk_model import RiskModel
 from riskstrat.model._training import TrainedModels, cohort_frame, fit_models
 
 __all__ = [
+    "BedDaysModel",
     "CalibratedRiskModel",
     "CohortSettings",
     "FrameEncoder",
@@ -34,6 +36,7 @@ __all__ = [
     "ScoreCalibrator",
     "TemporalDesign",
     "TrainedModels",
+    "bed_day_capture",
     "cohort_frame",
     "default_tracking_uri",
     "feature_schema",
