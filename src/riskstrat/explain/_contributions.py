@@ -120,9 +120,10 @@ def contributions(
     TreeSHAP values from LightGBM (``Booster.predict(..., pred_contrib=True)``) on
     the raw score, not on the calibrated probability. Calibration
     (:class:`~riskstrat.model.ScoreCalibrator`) is a monotone increasing map of the
-    raw score, so a contribution that raises the raw score raises the calibrated
-    risk too, and the order of contributions is the order of their effect on it;
-    only the size in probability units differs. For each person,
+    raw score (strictly for the default sigmoid; non-decreasing for isotonic), so
+    a contribution that raises the raw score never lowers the calibrated risk, and
+    the order of contributions is the order of their effect on it; only the size
+    in probability units differs (and depends on the rest of the score). For each person,
     ``base_value`` plus the sum of the contributions is the raw score.
 
     Parameters
