@@ -123,8 +123,9 @@ def contributions(
     raw score (strictly for the default sigmoid; non-decreasing for isotonic), so
     a contribution that raises the raw score never lowers the calibrated risk, and
     the order of contributions is the order of their effect on it; only the size
-    in probability units differs (and depends on the rest of the score). For each person,
-    ``base_value`` plus the sum of the contributions is the raw score.
+    in probability units differs (and depends on the rest of the score). For
+    each person, ``base_value`` plus the sum of the contributions is the raw
+    score.
 
     Parameters
     ----------
