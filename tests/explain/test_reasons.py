@@ -234,3 +234,47 @@ def test_asking_for_someone_not_in_the_features(risk_model, tiny_features, tiny_
         )
     with pytest.raises(ValueError, match="no rows as of 2024-04-01"):
         reasons(risk_model, tiny_features, tiny_tables, as_of=dt.date(2024, 4, 1))
+
+
+def test_conditions_are_named_once_and_the_milder_form_is_dropped():
+    import numpy as np
+
+    from riskstrat.explain._facts import Record
+    from riskstrat.explain._reasons import _Person
+    from riskstrat.features import FeatureSpec
+
+    row = {
+        "cci_dementia": True,
+        "cci_diabetes_without_complication": True,
+        "cci_diabetes_with_complication": True,
+        "cci_renal_disease": False,
+        "cci_score": 3,
+        "elix_diabetes_complicated": True,
+        "elix_renal_failure": None,  # unknown is not a condition
+        "elix_depression": True,
+    }
+    person = _Person(
+        row,
+        Record(),
+        np.zeros(1),
+        index={},
+        as_of=AS_OF,
+        spec=FeatureSpec(),
+        templates=load_templates(),
+        absent=frozenset(),
+    )
+    assert person.text("conditions") == (
+        "3 long-term conditions recorded in hospital in the last 2 years: "
+        "dementia, diabetes with complications, depression"
+    )
+    none = _Person(
+        {"cci_dementia": False},
+        Record(),
+        np.zeros(1),
+        index={},
+        as_of=AS_OF,
+        spec=FeatureSpec(),
+        templates=load_templates(),
+        absent=frozenset(),
+    )
+    assert none.text("conditions") is None

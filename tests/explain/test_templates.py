@@ -98,3 +98,11 @@ def test_format_date_has_no_locale():
     import datetime as dt
 
     assert format_date(dt.date(2023, 1, 4)) == "4 Jan 2023"
+
+
+def test_condition_names_must_be_known_columns(tmp_path):
+    raw = _packaged().replace('cci_aids_hiv = "HIV"', 'cci_aids = "HIV"')
+    with pytest.raises(
+        ValueError, match=r"unknown condition column\(s\) \['cci_aids'\]"
+    ):
+        load_templates(_write(tmp_path, raw))

@@ -47,6 +47,22 @@ _RULES = (
     ("rule_nomination", "nomination"),
 )
 _MAX_CONDITIONS = 4
+#: A milder condition is not named beside its severer form (as in Charlson).
+_MILDER = (
+    (
+        {"cci_diabetes_without_complication", "elix_diabetes_uncomplicated"},
+        {"cci_diabetes_with_complication", "elix_diabetes_complicated"},
+    ),
+    (
+        {"cci_mild_liver_disease", "elix_liver_disease"},
+        {"cci_moderate_or_severe_liver_disease"},
+    ),
+    (
+        {"cci_any_malignancy", "elix_solid_tumour_without_metastasis"},
+        {"cci_metastatic_solid_tumour", "elix_metastatic_cancer"},
+    ),
+    ({"elix_hypertension_uncomplicated"}, {"elix_hypertension_complicated"}),
+)
 #: Feature columns the wording reads (besides the conditions and "other" inputs).
 _ROW_COLUMNS = frozenset(
     {
@@ -217,10 +233,19 @@ class _Person:
         return {"events": joined, "count": len(events)}
 
     def _conditions(self):
-        names = []
-        for col, v in self.row.items():
-            if v is True and (col.startswith("cci_") or col.startswith("elix_")):
-                name = col.split("_", 1)[1].replace("_", " ")
+        given = self.t.groups["conditions"].extra["names"]
+        flags = {
+            c
+            for c, v in self.row.items()
+            if v is True and c.startswith(("cci_", "elix_"))
+        }
+        for milder, severer in _MILDER:
+            if flags & severer:
+                flags -= milder
+        names: list[str] = []
+        for col in self.row:  # in the feature table's column order
+            if col in flags:
+                name = given.get(col) or col.split("_", 1)[1].replace("_", " ")
                 if name not in names:
                     names.append(name)
         if not names:

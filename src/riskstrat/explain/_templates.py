@@ -210,6 +210,10 @@ def load_templates(path: str | os.PathLike[str] | None = None) -> ReasonTemplate
             more["indicators"] = _names(
                 f"{where}.indicators", body.get("indicators"), _FRAILTY, source
             )
+        if name == "conditions":
+            more["names"] = _condition_names(
+                f"{where}.names", body.get("names", {}), source
+            )
         if name == "residence":
             more["names"] = _names(
                 f"{where}.names", body.get("names"), _RESIDENCES, source
@@ -237,6 +241,20 @@ def _names(where: str, body: Any, keys: tuple[str, ...], source: str) -> dict:
             f"{source}: {where} must name exactly {list(keys)}. Got {got}."
         )
     return {k: _check(f"{where} {k}", body[k], frozenset(), source) for k in keys}
+
+
+def _condition_names(where: str, body: Any, source: str) -> dict[str, str]:
+    from riskstrat.features import CHARLSON, ELIXHAUSER
+
+    known = {f"cci_{c}" for c in CHARLSON} | {f"elix_{c}" for c in ELIXHAUSER}
+    if not isinstance(body, dict):
+        raise ValueError(f"{source}: {where} must be a table of column = name.")
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValueError(
+            f"{source}: {where} names unknown condition column(s) {unknown}."
+        )
+    return {k: _check(f"{where} {k}", v, frozenset(), source) for k, v in body.items()}
 
 
 def format_date(day) -> str:
