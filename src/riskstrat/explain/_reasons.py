@@ -377,6 +377,31 @@ def reasons(
         ``contribution`` (the group's log-odds contribution) and ``text``; sorted
         by ``patient_id`` and ``rank``. A person with no risk-raising reason to
         cite has no rows.
+
+    See Also
+    --------
+    contributions : the numbers behind the reasons.
+    load_templates : the wording.
+
+    Examples
+    --------
+    >>> import datetime as dt, pyarrow as pa
+    >>> from riskstrat.features import build_features, make_labels
+    >>> from riskstrat.model import RiskModel
+    >>> from riskstrat.synth import make_population
+    >>> tables = make_population(400, random_state=0).tables
+    >>> as_of = dt.date(2023, 4, 1)
+    >>> f = build_features(tables, as_of=as_of)
+    >>> f = f.add_column(1, "as_of", pa.array([as_of] * f.num_rows, pa.date32()))
+    >>> labels = make_labels(tables, as_of=as_of).to_pandas().set_index("patient_id")
+    >>> y = labels.loc[f["patient_id"].to_pylist(), "emergency_admission"]
+    >>> m = RiskModel(max_trees=20, min_child_samples=20, random_state=0).fit(
+    ...     f.drop_columns(["patient_id", "as_of"]).to_pandas(), y)
+    >>> r = reasons(m, f, tables, as_of=as_of, patient_ids=["p0000003"])
+    >>> r.column_names
+    ['patient_id', 'as_of', 'rank', 'reason_group', 'source', 'contribution', 'text']
+    >>> r["rank"].to_pylist(), r["text"][0].as_py()
+    ([1], 'aged 68')
     """
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise ValueError(

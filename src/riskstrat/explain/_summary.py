@@ -95,6 +95,16 @@ class ContributionDisplay:
     ax_ : matplotlib Axes
         Set by :meth:`plot`.
     figure_ : matplotlib Figure
+
+    Examples
+    --------
+    >>> import datetime as dt, pyarrow as pa
+    >>> c = pa.table({"patient_id": ["a", "b"],
+    ...               "as_of": pa.array([dt.date(2023, 4, 1)] * 2, pa.date32()),
+    ...               "base_value": [-2.0, -2.0], "age": [0.5, -0.1]})
+    >>> d = ContributionDisplay.from_contributions(c)
+    >>> d.values.shape, d.labels
+    ((2, 1), ['Age'])
     """
 
     def __init__(
