@@ -9,6 +9,7 @@ for history, ``[as_of, as_of + horizon)`` for labels.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pyarrow as pa
 
@@ -543,6 +544,8 @@ def cohort_sql(
         where += f" AND f.age <= {int(max_age)}"
     if labels is None:
         return f"SELECT f.* FROM (\n{features}\n) f\nWHERE {where}"
+    # sqlglot lifts the two halves' CTEs to one WITH for Spark: keep names apart.
+    labels = re.sub(r"\b(cohort|fut)\b", r"label_\1", labels)
     keys = ("patient_id", "as_of")
     label_cols = ",\n    ".join(
         f"l.{n} AS label_{n}" for n in label_schema().names if n not in keys

@@ -13,6 +13,7 @@ trained on, and is an MLflow pyfunc any MLflow user can call.
 """
 
 from riskstrat.model._baselines import LogisticBaseline, OracleScorer, RulesScorer
+from riskstrat.model._bed_days import BedDaysModel, bed_day_capture
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
 from riskstrat.model._design import CohortSettings, ModelDesign, TemporalDesign
 from riskstrat.model._encoding import FrameEncoder, feature_schema, schema_diff
@@ -38,6 +39,7 @@ from riskstrat.model._training import (
 
 __all__ = [
     "SCORE_SCHEMA",
+    "BedDaysModel",
     "CalibratedRiskModel",
     "CohortSettings",
     "FrameEncoder",
@@ -50,6 +52,7 @@ __all__ = [
     "ScoreCalibrator",
     "TemporalDesign",
     "TrainedModels",
+    "bed_day_capture",
     "check_features",
     "check_model_name",
     "check_tracking_uri",
