@@ -982,18 +982,21 @@ def _show_caseload(folder: Path) -> None:
         return
     where = str(cl["locality"].iloc[0])
     head = cl[cl["locality"] == where].head(5)
-    rt = RichTable(title=f"Caseload of {where} on {folder.name} (first 5)")
+    rt = RichTable(
+        title=f"Caseload of {where} on {folder.name} (first 5)", show_lines=True
+    )
     for col in ("position", "patient", "tier", "risk", "status", "why"):
         rt.add_column(col)
     for r in head.itertuples():
-        why = r.reasons if r.reasons is not None else r.rules_met
+        has_reasons = r.reasons is not None and len(r.reasons) > 0
+        why = r.reasons if has_reasons else r.rules_met
         rt.add_row(
             str(r.position),
             str(r.patient_id),
             str(r.tier),
             f"{r.risk:.1%}",
             str(r.status),
-            "; ".join(list(why)) if why is not None and len(why) else "-",
+            "\n".join(list(why)) if why is not None and len(why) else "-",
         )
     console.print(rt)
     console.print(

@@ -42,6 +42,8 @@ DATA_FILES = (
     "alerts.parquet",
     "alerts.csv",
     "tiers.parquet",
+    "reasons.parquet",
+    "reasons.csv",
 )
 LOCALITIES = """locality,case_managers_fte,caseload_per_fte,reserve_share
 West Essex,0.2,50,0.15
@@ -105,6 +107,15 @@ def test_two_consecutive_nights(env, tmp_path):
     assert (cl.groupby("locality").size() <= 10).all()
     waiting = pq.read_table(run / "waiting.parquet").to_pandas()
     assert set(cl.patient_id).isdisjoint(waiting.patient_id)
+    # Reasons: for the listed, waiting and alerted only, strongest first.
+    why = pq.read_table(run / "reasons.parquet").to_pandas()
+    shown = set(cl.patient_id) | set(waiting.patient_id) | set(a2.patient_id)
+    assert set(why.patient_id) <= shown and len(why) > 0
+    listed = cl[cl.reasons.map(len) > 0]
+    assert len(listed) >= len(cl) // 2
+    first = listed.iloc[0]
+    texts = why[why.patient_id == first.patient_id].sort_values("rank").text
+    assert list(first.reasons) == list(texts)
     scores = pq.read_table(run / "scores.parquet")
     assert set(scores["model_version"].to_pylist()) == {loaded.version}
     assert pc.min(scores["as_of"]).as_py() == D2

@@ -11,6 +11,7 @@ compare with the model's training distribution, and publish everything in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -30,6 +31,7 @@ from riskstrat.alerts import RunSnapshot, diff_runs
 from riskstrat.batch._manifest import file_digest, input_files, manifest_text
 from riskstrat.batch._monitoring import monitoring_table
 from riskstrat.batch._publish import latest_run, publish_lock, publishing
+from riskstrat.explain import reasons
 from riskstrat.features import build_cohort, feature_schema, make_labels
 from riskstrat.model import check_features, known_labels, load_model, score
 from riskstrat.sources import ValidatedFolder, open_tables
@@ -47,6 +49,7 @@ STAGES = (
     "score",
     "stratify",
     "alerts",
+    "explain",
     "monitor",
     "write",
     "publish",
@@ -91,6 +94,8 @@ class NightlySettings:
         alerts only.
     stratify : StratifySettings, default=StratifySettings()
         Eligibility, tiers, priority, capacity defaults, alert thresholds.
+    reasons_top : int, default=3
+        Plain-language reasons per listed, waiting or alerted person.
     """
 
     model: str = "emergency-risk@champion"
@@ -101,6 +106,7 @@ class NightlySettings:
     tracking_uri: str | None = None
     localities: Path | None = None
     stratify: StratifySettings = field(default_factory=StratifySettings)
+    reasons_top: int = 3
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_reject_share <= 1:
@@ -223,6 +229,26 @@ def _score_on_spark(loaded, feats: pa.Table) -> pa.Table:
     out = score_spark(loaded, frame).toArrow()
     return out.cast(SCORE_SCHEMA).sort_by(
         [("patient_id", "ascending"), ("as_of", "ascending")]
+    )
+
+
+def _with_reasons(lists: Caseloads, why: pa.Table) -> Caseloads:
+    """The caseload and waiting lists with each person's reasons, strongest first."""
+    texts: dict[str, list[str]] = {}
+    for r in why.sort_by(
+        [("patient_id", "ascending"), ("rank", "ascending")]
+    ).to_pylist():
+        texts.setdefault(r["patient_id"], []).append(r["text"])
+
+    def fill(table: pa.Table) -> pa.Table:
+        values = [texts.get(pid, []) for pid in table["patient_id"].to_pylist()]
+        i = table.schema.get_field_index("reasons")
+        return table.set_column(
+            i, table.schema.field(i), pa.array(values, table.schema.field(i).type)
+        )
+
+    return dataclasses.replace(
+        lists, caseload=fill(lists.caseload), waiting=fill(lists.waiting)
     )
 
 
@@ -418,6 +444,24 @@ def run_nightly(
         if alerts.notice:
             logger.info("alerts: %s", alerts.notice)
 
+        stage("explain")  # only the people a case manager will see
+        shown = set(alerts.alerts["patient_id"].to_pylist())
+        shown |= set(alerts.step_down["patient_id"].to_pylist())
+        if lists is not None:
+            shown |= set(lists.caseload["patient_id"].to_pylist())
+            shown |= set(lists.waiting["patient_id"].to_pylist())
+        why = reasons(
+            loaded,
+            feats,
+            tables,
+            as_of=as_of,
+            patient_ids=sorted(shown),
+            top=settings.reasons_top,
+            spec=spec,
+        )
+        if lists is not None:
+            lists = _with_reasons(lists, why)
+
         stage("monitor")
         year_ago = [
             p
@@ -475,6 +519,11 @@ def run_nightly(
             folder,
             "alert_keys",
             csv=False,
+        )
+        outputs |= _write(
+            why.sort_by([("patient_id", "ascending"), ("rank", "ascending")]),
+            folder,
+            "reasons",
         )
         if lists is not None:
             for name in ("caseload", "waiting", "excluded", "changes", "capacity"):
