@@ -20,13 +20,6 @@ AS_OF = dt.date(2023, 4, 1)
 D = dt.date
 
 
-def with_as_of(table: pa.Table, as_of: dt.date) -> pa.Table:
-    """Add the key column ``as_of`` (second) until build_features does it itself."""
-    if "as_of" in table.column_names:
-        return table
-    return table.add_column(1, "as_of", pa.array([as_of] * table.num_rows, pa.date32()))
-
-
 def _admission(pid, a, d, emergency, dx, secondary=None):
     return {
         "patient_id": pid,

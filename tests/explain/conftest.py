@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from _support.canonical import tables_from_rows
-from explain._tiny import AS_OF, ROWS, random_feature_frame, with_as_of
+from explain._tiny import AS_OF, ROWS, random_feature_frame
 from riskstrat.features import build_features
 from riskstrat.model import RiskModel
 
@@ -23,7 +23,7 @@ def tiny_tables():
 
 @pytest.fixture(scope="session")
 def tiny_features(tiny_tables):
-    return with_as_of(build_features(tiny_tables, as_of=AS_OF), AS_OF)
+    return build_features(tiny_tables, as_of=AS_OF)
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,12 @@ from riskstrat.exceptions import SchemaError
 from riskstrat.explain import contributions, reason_group
 from riskstrat.model import (
     CalibratedRiskModel,
+    CohortSettings,
     LoadedModel,
     LogisticBaseline,
+    ModelDesign,
     RiskModel,
+    TemporalDesign,
 )
 
 KEY = ("patient_id", "as_of", "base_value")
@@ -72,8 +75,14 @@ def test_keyed_sorted_and_only_the_people_asked(risk_model, tiny_features):
 def test_calibrated_and_loaded_models_give_the_same_values(risk_model, tiny_features):
     X, y = random_feature_frame(500, seed=1)
     cal = CalibratedRiskModel(risk_model).fit(X, y)
+    design = ModelDesign(
+        cohort=CohortSettings(),
+        temporal=TemporalDesign(
+            train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 4, 1)
+        ),
+    )
     loaded = LoadedModel(
-        model=cal, name="m", version="1", run_id="r", feature_schema={}
+        model=cal, name="m", version="1", run_id="r", feature_schema={}, design=design
     )
     want = contributions(risk_model, tiny_features)
     assert contributions(cal, tiny_features).equals(want)

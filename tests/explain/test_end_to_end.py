@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explain._tiny import with_as_of
 from riskstrat.explain import reasons
 from riskstrat.features import build_features, make_labels
 from riskstrat.model import RiskModel
@@ -31,7 +30,7 @@ WINDOWS = {"3 months": "3m", "6 months": "6m", "12 months": "12m", "24 months": 
 @pytest.fixture(scope="module")
 def population():
     tables = make_population(3_000, random_state=0).tables
-    feats = with_as_of(build_features(tables, as_of=AS_OF), AS_OF)
+    feats = build_features(tables, as_of=AS_OF)
     labels = make_labels(tables, as_of=AS_OF).to_pandas().set_index("patient_id")
     y = labels.reindex(feats["patient_id"].to_pylist())["emergency_admission"]
     X = feats.drop_columns(["patient_id", "as_of"]).to_pandas()
@@ -121,6 +120,8 @@ def test_events_on_or_after_as_of_never_change_reasons(population, events):
                     "primary_diagnosis": ["W01"] * len(adm),
                     "secondary_diagnoses": [[]] * len(adm),
                     "admission_time": [None] * len(adm),
+                    "admission_method": [None] * len(adm),
+                    "diagnosis_code_system": ["icd10"] * len(adm),
                 }
             ),
         ),

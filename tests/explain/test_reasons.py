@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 import pytest
 
 from _support.canonical import tables_from_rows
-from explain._tiny import AS_OF, ROWS, with_as_of
+from explain._tiny import AS_OF, ROWS
 from riskstrat.explain import contributions, load_templates, reasons, reasons_schema
 from riskstrat.features import build_features
 
@@ -143,7 +143,7 @@ def test_adding_future_events_changes_nothing(risk_model, tiny_features, tiny_ta
         {"patient_id": "p4", "start_date": AS_OF, "residence_type": "nursing_home"},
     ]
     tables = tables_from_rows(**future)
-    feats = with_as_of(build_features(tables, as_of=AS_OF), AS_OF)
+    feats = build_features(tables, as_of=AS_OF)
     a = reasons(risk_model, tiny_features, tiny_tables, as_of=AS_OF)
     b = reasons(risk_model, feats, tables, as_of=AS_OF)
     assert a.equals(b)
@@ -217,7 +217,7 @@ def test_rewording_needs_no_code(risk_model, tiny_features, tiny_tables, tmp_pat
 def test_absent_prescriptions_are_never_cited(risk_model):
     rows = {k: v for k, v in ROWS.items() if k != "prescriptions"}
     tables = tables_from_rows(absent=("prescriptions",), **rows)
-    feats = with_as_of(build_features(tables, as_of=AS_OF), AS_OF)
+    feats = build_features(tables, as_of=AS_OF)
     assert feats["drugs_90d"].null_count == feats.num_rows  # unknown, not 0
     r = reasons(risk_model, feats, tables, as_of=AS_OF)
     assert "medicines" not in r["reason_group"].to_pylist()
