@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import warnings
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -45,6 +46,8 @@ def _configure(
         bool, typer.Option("--quiet", "-q", help="Only warnings and errors.")
     ] = False,
 ) -> None:
+    # MLflow's download progress bars are noise in a log (application setting).
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     logging.basicConfig(
         level=level,
@@ -720,6 +723,13 @@ def score(
         float,
         typer.Option(help="Stop (exit 1) when a table loses more rows than this."),
     ] = 0.01,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the cluster to run on (e.g. "
+            "spark://host:7077, yarn, k8s://...); default SPARK_MASTER, else local."
+        ),
+    ] = None,
     keep: Annotated[int, typer.Option(help="Published runs to keep.")] = 60,
     localities: Annotated[
         Path | None,
@@ -756,6 +766,8 @@ def score(
     if engine not in ("duckdb", "spark"):
         raise typer.BadParameter(f"--engine must be duckdb or spark. Got {engine!r}.")
     day = dt.date.today() if as_of is None else _parse_date(as_of, "--as-of")
+    if spark_master is not None:
+        os.environ["SPARK_MASTER"] = spark_master  # read by features.spark_session
     try:
         settings = NightlySettings(
             model=model,

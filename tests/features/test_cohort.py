@@ -82,3 +82,12 @@ def test_spark_builds_the_same_cohort(cached_population):
     assert duck.num_rows > 100
     for name in duck.column_names:
         assert duck[name].equals(sprk[name]), name
+
+
+def test_an_index_date_far_past_the_extract_is_refused(tables):
+    # 76 years after the extract nobody's death or move is known.
+    with pytest.raises(ValueError, match=r"27,\d{3} days after the extract date"):
+        build_features(tables, as_of=D(2099, 6, 1))
+    with pytest.raises(ValueError, match="days after the extract date 2023-06-01"):
+        build_cohort(tables, as_of=D(2024, 7, 1), labels=False)
+    assert build_features(tables, as_of=D(2024, 5, 1)).num_rows == 4  # within a year

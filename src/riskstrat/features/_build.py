@@ -44,6 +44,31 @@ def _opened(tables):
     return open_tables(tables)
 
 
+#: How far past the extract date an index date may be: a year. Beyond it nobody's
+#: deaths, moves or deregistrations are known, so "alive and registered on
+#: as_of" would be a guess.
+MAX_DAYS_PAST_EXTRACT = 365
+
+
+def check_index_date(tables, *, as_of: dt.date) -> None:
+    """Refuse an index date far past the input's extract date.
+
+    Raises
+    ------
+    ValueError
+        When ``as_of`` is more than :data:`MAX_DAYS_PAST_EXTRACT` days after
+        ``tables.extract_date``.
+    """
+    extract = getattr(tables, "extract_date", None)
+    if extract is not None and (as_of - extract).days > MAX_DAYS_PAST_EXTRACT:
+        raise ValueError(
+            f"as_of {as_of} is {(as_of - extract).days:,} days after the extract "
+            f"date {extract}: who died, moved or left since is unknown, so the "
+            f"cohort would be a guess. Use an index date at most "
+            f"{MAX_DAYS_PAST_EXTRACT} days after the extract, or a newer extract."
+        )
+
+
 def build_features(
     tables,
     *,
@@ -112,7 +137,9 @@ def build_features(
         "issued_from": as_of - dt.timedelta(days=spec.drug_days),
         "issued_before": as_of,
     }
-    tables = _opened(tables).read(**window)
+    opened = _opened(tables)
+    check_index_date(opened, as_of=as_of)
+    tables = opened.read(**window)
     tic = time.perf_counter()
     unknown = unknown_groups(tables)
     sql = features_sql(as_of, spec, frozenset(tables.absent), unknown)
@@ -270,6 +297,7 @@ def build_cohort(
     as_of = check_date(as_of, "as_of")
     _check_horizon(horizon_days, "build_cohort")
     opened = _opened(tables)
+    check_index_date(opened, as_of=as_of)
     if labels:
         check_label_window(opened, as_of=as_of, horizon_days=horizon_days)
     window = {
