@@ -337,3 +337,13 @@ def test_score_exit_codes_for_rejects_missing_input_and_a_held_lock(
     assert r.exit_code == 5, r.output
     assert "Another riskstrat run is writing" in _plain(r.output)
     assert not (out / "runs" / "2023-04-01").exists()
+
+
+def test_scope_reproduces_table_one_and_writes_the_tables(tmp_path):
+    r = runner.invoke(app, ["scope", "--out", str(tmp_path / "s")])
+    assert r.exit_code == 0, r.output
+    assert "7,644 case-management patients (first tranche 1,911)" in _plain(r.output)
+    areas = pacsv.read_csv(tmp_path / "s" / "scope_areas.csv").to_pylist()
+    assert sum(a["expected_patients"] for a in areas) in range(7_640, 7_650)
+    costs = pacsv.read_csv(tmp_path / "s" / "scope_costs.csv").to_pylist()
+    assert {c["band"] for c in costs} >= {"Level 7"}

@@ -819,6 +819,119 @@ def score(
     )
 
 
+def _print_table(table, title: str) -> None:
+    """A small Arrow table as a Rich table (numbers right-aligned)."""
+    import pyarrow as pa
+
+    rt = RichTable(title=title)
+    for f in table.schema:
+        numeric = pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+        rt.add_column(f.name, justify="right" if numeric else "left")
+    for row in table.to_pylist():
+        rt.add_row(
+            *[
+                "-"
+                if v is None
+                else f"{v:,.1f}"
+                if isinstance(v, float)
+                else f"{v:,}"
+                if isinstance(v, int) and not isinstance(v, bool)
+                else str(v)
+                for v in row.values()
+            ]
+        )
+    console.print(rt)
+
+
+@app.command()
+def scope(
+    capitation: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of area, weighted_capitation: share the total between areas "
+            "(default: seed 003's Table one localities)."
+        ),
+    ] = None,
+    total_patients: Annotated[
+        int,
+        typer.Option(help="Case-management patients for all areas together."),
+    ] = 7644,
+    caseload_per_fte: Annotated[
+        int, typer.Option(help="Patients per full-time case manager.")
+    ] = 50,
+    tranche_share: Annotated[
+        float, typer.Option(help="Share covered in the first tranche.")
+    ] = 0.25,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also: how many people each seed rule adds, cumulatively, "
+            "against capacity (needs --as-of and --localities)."
+        ),
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="Index date YYYY-MM-DD.")] = None,
+    localities: Annotated[
+        Path | None, typer.Option(help="Localities file (case managers per area).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write the tables to (CSV).")
+    ] = None,
+) -> None:
+    """Scoping: expected case-management numbers, staff needed, cost; rule cascade.
+
+    From weighted capitation (seed 003's Table one method): each area's share of
+    the expected case-management patients, the case managers needed at a
+    caseload, and their cost by Agenda for Change band (Table Two). With
+    --data, the seed's "adapting to capacity" step on real or synthetic tables.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    from riskstrat.stratify import rule_cascade, table_one
+    from riskstrat.stratify import scope as run_scope
+
+    if capitation is None:
+        seed = table_one()
+        rows = seed.filter(pc.equal(seed["level"], "locality"))
+        source = rows.select(["area", "weighted_capitation"])
+    else:
+        source = capitation
+    try:
+        result = run_scope(
+            source,
+            total_patients=total_patients,
+            caseload_per_fte=caseload_per_fte,
+            tranche_share=tranche_share,
+        )
+    except (ValueError, OSError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    _print_table(
+        result.areas,
+        f"{result.total_patients:,} case-management patients "
+        f"(first tranche {result.tranche:,}) at {caseload_per_fte} per case manager",
+    )
+    _print_table(
+        result.costs.select(["band", "case_managers", "cost_min", "cost_max"]),
+        "What the case managers would cost a year (£; roles in the CSV)",
+    )
+    tables = {"scope_areas": result.areas, "scope_costs": result.costs}
+    if data is not None:
+        if as_of is None or localities is None:
+            raise typer.BadParameter("--data needs --as-of and --localities.")
+        from riskstrat.features import build_features
+
+        day = _parse_date(as_of, "--as-of")
+        opened = _open(data, extract_date=None)
+        cascade = rule_cascade(build_features(opened, as_of=day), localities=localities)
+        _print_table(cascade, f"The seed's rules, cumulatively, on {day}")
+        tables["rule_cascade"] = cascade
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, table in tables.items():
+            pacsv.write_csv(table, out / f"{name}.csv")
+        console.print(f"Wrote {', '.join(tables)} to [bold]{out}[/]")
+
+
 @app.command()
 def promote(
     data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
