@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -217,14 +218,27 @@ def _score(folder, out, uri, day):
     ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(env, tmp_path_factory):
+    """An OUT holding the first night's run, and the second night's data files."""
+    folder, settings, _ = env
+    template = tmp_path_factory.mktemp("template")
+    run_nightly(folder, as_of=D1, out=template, settings=settings)
+    clean = tmp_path_factory.mktemp("clean")
+    shutil.copytree(template, clean, dirs_exist_ok=True, symlinks=True)
+    run_nightly(folder, as_of=D2, out=clean, settings=settings)
+    return template, _digests(clean / "runs")
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
-    env, tmp_path_factory, stage
+    env, uninterrupted, tmp_path, stage
 ):
     folder, settings, _ = env
+    template, reference = uninterrupted
     uri = settings.tracking_uri
-    out = tmp_path_factory.mktemp("killed")
-    run_nightly(folder, as_of=D1, out=out, settings=settings)
+    out = tmp_path / "out"
+    shutil.copytree(template, out, symlinks=True)
     before = _digests(out / "runs")
     latest = os.readlink(out / "latest")
     proc = subprocess.Popen(
@@ -252,12 +266,10 @@ def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
     rerun = subprocess.run(_score(folder, out, uri, D2), capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert not list(out.glob(".building-*"))
-    clean = tmp_path_factory.mktemp("clean")
-    run_nightly(folder, as_of=D1, out=clean, settings=settings)
-    run_nightly(folder, as_of=D2, out=clean, settings=settings)
-    a, b = _digests(out / "runs"), _digests(clean / "runs")
+    after = _digests(out / "runs")
     for name in DATA_FILES:
-        assert a[f"2023-04-01/{name}"] == b[f"2023-04-01/{name}"], name
+        key = f"2023-04-01/{name}"
+        assert after[key] == reference[key], name
 
 
 @pytest.mark.spark

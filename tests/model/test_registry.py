@@ -163,17 +163,41 @@ def test_a_run_left_running_by_a_killed_process_is_marked_failed(tmp_path, fitte
     assert [v.run_id for v in versions] != [dead] and len(versions) == 1
 
 
+_LOG_ONE = """
+import sys
+import numpy as np, pandas as pd, pyarrow as pa
+from riskstrat.model import RiskModel, log_training_run
+rng = np.random.default_rng(int(sys.argv[2]))
+X = pd.DataFrame({"age": rng.integers(18, 100, 2000)})
+y = (rng.random(2000) < X.age / 150).astype(int)
+m = RiskModel(max_trees=20, random_state=0).fit(X, y)
+out = log_training_run(m, schema=pa.Schema.from_pandas(X, preserve_index=False),
+                       design_json=sys.argv[3], metrics={}, tracking_uri=sys.argv[1])
+print(out["run_id"])
+"""
+
+
 def test_two_runs_on_a_fresh_store_at_once_both_finish(tmp_path, fitted):
-    """The store and experiment are created once, under a lock."""
-    from concurrent.futures import ProcessPoolExecutor
+    """The store and experiment are created once, under a lock (two processes)."""
+    import subprocess
+    import sys
 
     import mlflow
 
-    model, X, design = fitted
+    _, _, design = fitted
     uri = f"sqlite:///{tmp_path / 'fresh.db'}"
-    with ProcessPoolExecutor(2) as pool:
-        futures = [pool.submit(_log, model, X, design, uri) for _ in range(2)]
-        ids = [f.result()["run_id"] for f in futures]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LOG_ONE, uri, str(k), design.to_json()],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-2000:] for _, e in outs]
+    ids = [o.strip().splitlines()[-1] for o, _ in outs]
     client = mlflow.MlflowClient(tracking_uri=uri)
     assert len(set(ids)) == 2
     assert {client.get_run(i).info.status for i in ids} == {"FINISHED"}
