@@ -154,7 +154,6 @@ def _open(
             f"--source must be one of {', '.join(SOURCES)}. Got {source!r}."
         )
     read = open_tables if scan else load_source
-    options = {} if encoding is None else {"encoding": encoding}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataQualityWarning)
