@@ -540,15 +540,28 @@ def test_validate_out_refuses_a_non_empty_folder_and_overwrite_clears_it(tmp_pat
     assert r.exit_code == 2 and "not empty" in r.output, r.output
     r = _cli("validate", second, "--rejects", rej, "--out", out, "--overwrite")
     assert r.exit_code == 0, r.output
-    assert sorted(p.name for p in out.iterdir()) == [
+    tables = sorted(p.name for p in out.iterdir() if not p.name.startswith("_m"))
+    assert tables == [  # the first population's residences are gone
         "_counts.parquet",
         "_rejects.parquet",
         "admissions.parquet",
         "patients.parquet",
     ]
+    assert {p.name for p in out.glob("_mapping_*.parquet")} == {
+        "_mapping_features.parquet",
+        "_mapping_mapped.parquet",
+        "_mapping_tables.parquet",
+        "_mapping_unmapped.parquet",
+    }  # the mapping report is kept with the tables
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".validated")]
     t = load_quietly(out)
-    assert t.absent == ("prescriptions", "residences", "nominations", "enrolments")
+    assert t.absent == (
+        "prescriptions",
+        "residences",
+        "nominations",
+        "enrolments",
+        "screenings",
+    )
 
 
 def test_a_truncated_truth_json_is_a_clear_error(tmp_path):

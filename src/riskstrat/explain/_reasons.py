@@ -392,7 +392,6 @@ def reasons(
     >>> tables = make_population(400, random_state=0).tables
     >>> as_of = dt.date(2023, 4, 1)
     >>> f = build_features(tables, as_of=as_of)
-    >>> f = f.add_column(1, "as_of", pa.array([as_of] * f.num_rows, pa.date32()))
     >>> labels = make_labels(tables, as_of=as_of).to_pandas().set_index("patient_id")
     >>> y = labels.loc[f["patient_id"].to_pylist(), "emergency_admission"]
     >>> m = RiskModel(max_trees=20, min_child_samples=20, random_state=0).fit(
@@ -401,7 +400,7 @@ def reasons(
     >>> r.column_names
     ['patient_id', 'as_of', 'rank', 'reason_group', 'source', 'contribution', 'text']
     >>> r["rank"].to_pylist(), r["text"][0].as_py()
-    ([1], 'aged 68')
+    ([1], 'aged 94')
     """
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise ValueError(
