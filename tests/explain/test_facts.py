@@ -68,3 +68,43 @@ def test_read_records_only_reads_before_as_of(tiny_tables):
     assert p1.residence == ("nursing_home", D(2023, 3, 11))
     assert p1.nomination is None  # the only nomination is after as_of
     assert "p3" not in recs  # everything p3 has happens on or after as_of
+
+
+def test_drug_codes_in_chunks_with_different_dictionaries_are_counted():
+    """Validated Parquet is read in chunks whose dictionaries differ (1 drug each)."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from riskstrat.explain._facts import read_records
+    from riskstrat.features import FeatureSpec
+    from riskstrat.sources import CONTRACT, Tables
+
+    schema = CONTRACT["prescriptions"].arrow_schema()
+
+    def chunk(codes):
+        n = len(codes)
+        return pa.table(
+            {
+                "patient_id": ["a"] * n,
+                "issue_date": [dt.date(2024, 1, 2)] * n,
+                "drug_code": pa.array(codes).dictionary_encode(),
+                "drug_code_system": pa.array(["bnf"] * n).dictionary_encode(),
+                "drug_name": pa.array([None] * n, pa.string()).dictionary_encode(),
+            }
+        ).cast(schema)
+
+    rx = pa.concat_tables([chunk(["0205051R0", "0212000B0"]), chunk(["0101010A0"])])
+    patients = pa.Table.from_pylist(
+        [{"patient_id": "a", "birth_date": dt.date(1940, 1, 1), "sex": "female"}],
+        schema=CONTRACT["patients"].arrow_schema(),
+    )
+    tables = Tables(
+        patients=patients,
+        admissions=CONTRACT["admissions"].arrow_schema().empty_table(),
+        prescriptions=rx,
+    )
+    records, _ = read_records(
+        tables, ["a"], as_of=dt.date(2024, 2, 1), spec=FeatureSpec()
+    )
+    assert (records["a"].drugs, records["a"].items) == (3, 3)

@@ -82,6 +82,16 @@ def read_records(
     if "prescriptions" not in absent:
         start = as_of - dt.timedelta(days=spec.drug_days)
         rx = _subset(tables.prescriptions, value_set, "issue_date", as_of, start)
+        codes = rx["drug_code"]
+        if pa.types.is_dictionary(codes.type):  # chunks may carry other dictionaries
+            codes = pc.cast(codes, codes.type.value_type)
+        rx = pa.table(
+            {
+                "patient_id": rx["patient_id"],
+                "drug_code": codes,
+                "issue_date": rx["issue_date"],
+            }
+        )
         agg = rx.group_by("patient_id").aggregate(
             [
                 ("drug_code", "count_distinct"),
