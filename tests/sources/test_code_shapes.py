@@ -66,7 +66,7 @@ def test_icd9_and_read_codes_declared_as_icd10_are_rejected(tmp_path):
         "p1,2021-04-10,1,E870,,icd9\n"  # ICD-9 fluid disorder: kept, as ICD-9
         "p1,2021-05-10,1,C10E7,,read\n"
     )
-    t = _load(tmp_path, adm)
+    t = _load(tmp_path, adm, join_spells=False)  # open stays, kept apart
     rej = [(r["row"], r["column"], r["rule"]) for r in t.rejects.to_pylist()]
     assert rej == [
         (2, "primary_diagnosis", "unparseable"),
@@ -123,7 +123,7 @@ def test_features_use_icd10_only(tmp_path):
         "p1,2021-02-10,1,E860,,icd9\n"  # ICD-9: must not be dehydration
         "p1,2021-03-10,1,I10X,,icd10\n"
     )
-    t = _load(tmp_path, adm)
+    t = _load(tmp_path, adm, join_spells=False)  # open stays, kept apart
     (x,) = [
         r
         for r in build_features(t, as_of=dt.date(2021, 6, 1)).to_pylist()

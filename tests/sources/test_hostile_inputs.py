@@ -378,11 +378,17 @@ def test_exact_duplicate_spells_are_rejected_keeping_the_first(tmp_path):
     _reconciles(t)
     assert [r["row"] for r in t.rejects.to_pylist()] == [2, 3, 4, 5, 6]
     assert {r["rule"] for r in t.rejects.to_pylist()} == {"duplicate"}
-    assert t.admissions.num_rows == 2
+    # The two stays left overlap: one spell, to the later discharge.
+    assert t.admissions.num_rows == 1
+    assert t.admissions["discharge_date"].to_pylist() == [dt.date(2021, 1, 4)]
     from riskstrat.features import build_features
 
     f = build_features(t, as_of=dt.date(2021, 6, 1)).to_pylist()
-    assert {r["patient_id"]: r["em_admissions_12m"] for r in f}["p1"] == 2
+    assert {r["patient_id"]: r["em_admissions_12m"] for r in f}["p1"] == 1
+    kept = load_quietly(
+        _folder(tmp_path / "b", admissions=admissions), join_spells=False
+    )
+    assert kept.admissions.num_rows == 2
 
 
 def test_repeated_prescription_issues_are_kept(tmp_path):

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import duckdb
 
 from riskstrat.sources._admission_method import METHOD_WORDS
+from riskstrat.sources._date_checks import check_dates, date_notes, warn_dates
 from riskstrat.sources._loader import RawTable, check_extract_date, validate_tables
 from riskstrat.sources._mapping import (
     ReportParts,
@@ -139,6 +140,9 @@ def finish(
     tables = validate_tables(
         present, extract_date=extract_date, drug_code_system=drug_code_system
     )
+    checks, reference = check_dates(tables)
+    warn_dates(checks, source)
+    notes = [*notes, *date_notes(checks, reference)]
     report = parts.report(source, assess_features(tables, overrides), notes)
     logger.info(
         "%s: %d patients, %d admissions, %d prescriptions mapped; not computable: %s",

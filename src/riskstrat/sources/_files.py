@@ -391,7 +391,7 @@ def read_parquet(
 ) -> pa.Table:
     """``columns`` of a Parquet file; a damaged file is one clear error."""
     try:
-        return pq.read_table(
+        table = pq.read_table(
             path, columns=list(columns), read_dictionary=list(dictionary)
         )
     except (pa.ArrowException, OSError, ValueError, IndexError) as exc:
@@ -399,3 +399,11 @@ def read_parquet(
             f"{path.name}: the Parquet data cannot be read ({type(exc).__name__}); "
             "the file is truncated or damaged."
         ) from None
+    try:  # Parquet readers do not check that text is UTF-8 (nor list items)
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        raise UnreadableFileError(
+            f"{path.name}: a text column holds bytes that are not UTF-8 (or the "
+            "file is damaged); write the text as UTF-8."
+        ) from None
+    return table

@@ -24,6 +24,7 @@ Rules, in the priority order used to name the one rule recorded per rejected row
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -45,6 +46,7 @@ from riskstrat.sources._code_shapes import (
     wrong_diagnosis_rows,
     wrong_drug_rows,
 )
+from riskstrat.sources._date_checks import DateCheck, check_dates, warn_dates
 from riskstrat.sources._files import MalformedRow, check_encoding, check_readable
 from riskstrat.sources._parse import (
     as_text,
@@ -62,9 +64,18 @@ from riskstrat.sources._schema import (
     Column,
     TableSchema,
 )
+from riskstrat.sources._spells import JoinedSpells, join_admissions
 from riskstrat.sources._tables import COUNTS_SCHEMA, TABLE_NAMES, Tables
 
-__all__ = ["RULES", "RawTable", "check_extract_date", "load_tables", "validate_tables"]
+__all__ = [
+    "RULES",
+    "CanonicalLoad",
+    "RawTable",
+    "check_extract_date",
+    "load_canonical",
+    "load_tables",
+    "validate_tables",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -548,14 +559,24 @@ def _duplicate_rows(raw: pa.Table) -> np.ndarray:
     return dup
 
 
+class CanonicalLoad(NamedTuple):
+    """What :func:`load_canonical` found besides the tables (for the report)."""
+
+    tables: Tables
+    date_checks: list[DateCheck]
+    reference_date: dt.date | None
+    spells: JoinedSpells
+
+
 def load_tables(
     path: str | os.PathLike[str],
     *,
     extract_date: dt.date | None = None,
     drug_code_system: str | None = None,
     encoding: str = "utf-8",
+    join_spells: bool = True,
 ) -> Tables:
-    """Read a folder of canonical tables, validate them, and keep every rejected row.
+    r"""Read a folder of canonical tables, validate them, and keep every rejected row.
 
     Each canonical table is ``<name>.csv`` (UTF-8 with or without BOM unless
     ``encoding`` says otherwise, LF or CRLF) or ``<name>.parquet``. A file that
@@ -584,6 +605,16 @@ def load_tables(
     encoding : str, default="utf-8"
         Text encoding of the CSV files (``"latin-1"``, ``"cp1252"``,
         ``"utf-16"``, ...). A UTF-8 byte-order mark is skipped.
+    join_spells : bool, default=True
+        After validation, join the accepted admissions rows (stays) of one
+        person that start on or before the latest discharge so far (a transfer
+        on the discharge day, or an overlap; an open stay holds every later
+        one) into one spell: the first stay's date, time, ``emergency``,
+        ``admission_method`` and primary diagnosis, the latest discharge (open
+        if any is), every diagnosis (see ``riskstrat.sources._spells``).
+        ``counts`` stay in stays (read = accepted + rejected) and
+        ``Tables.joined_stays`` says how many were joined. ``False`` keeps
+        every row an admission.
 
     Returns
     -------
@@ -603,8 +634,50 @@ def load_tables(
     Warns
     -----
     DataQualityWarning
-        Once per table with rejected rows, and for an empty optional file.
+        Once per table with rejected rows, for an empty optional file, and
+        once per date check that looks like per-person date shifting (see
+        ``riskstrat.sources._date_checks``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "patients.csv").write_text(
+    ...     "patient_id,birth_date,sex\np1,1940-01-01,f\n")
+    >>> _ = (folder / "admissions.csv").write_text(
+    ...     "patient_id,admission_date,discharge_date,emergency\n"
+    ...     "p1,2021-01-01,2021-01-04,true\np1,2021-01-04,2021-01-09,false\n")
+    >>> t = load_tables(folder)
+    >>> [r["accepted"] for r in t.counts.to_pylist() if r["table"] == "admissions"]
+    [2]
+    >>> t.admissions.num_rows, t.joined_stays
+    (1, 1)
+    >>> load_tables(folder, join_spells=False).admissions.num_rows
+    2
     """
+    return load_canonical(
+        path,
+        extract_date=extract_date,
+        drug_code_system=drug_code_system,
+        encoding=encoding,
+        join_spells=join_spells,
+    ).tables
+
+
+def load_canonical(
+    path: str | os.PathLike[str],
+    *,
+    extract_date: dt.date | None = None,
+    drug_code_system: str | None = None,
+    encoding: str = "utf-8",
+    join_spells: bool = True,
+) -> CanonicalLoad:
+    """:func:`load_tables`, with what the mapping report needs besides the tables."""
+    if not isinstance(join_spells, bool):
+        raise TypeError(
+            "The `join_spells` parameter of load_tables must be a bool. Got "
+            f"{join_spells!r} instead."
+        )
     folder = Path(path)
     if not folder.exists():
         raise FileNotFoundError(f"No such folder: {folder}")
@@ -655,12 +728,37 @@ def load_tables(
                 "%s: ignoring columns not in the contract: %s", file.name, extra
             )
         raws[name] = RawTable(raw, file.name, rows, tuple(malformed))
-    return validate_tables(
+    tables = validate_tables(
         raws,
         extract_date=extract_date,
         drug_code_system=drug_code_system,
         reject_duplicates=True,
     )
+    spells = join_admissions(tables.admissions, join=join_spells)
+    if spells.joined is not None:
+        accepted = tables.admissions.num_rows
+        logger.info(
+            "%s: %d accepted stays joined into %d spells (%d stays joined)",
+            raws["admissions"].source,
+            accepted,
+            spells.admissions.num_rows,
+            spells.joined,
+        )
+        tables = dataclasses.replace(
+            tables, admissions=spells.admissions, joined_stays=spells.joined
+        )
+        if spells.held_by_open:
+            warn_caller(
+                f"{raws['admissions'].source}: {spells.held_by_open} stays started "
+                "after an earlier stay of the same person with no discharge_date "
+                "and were joined into its spell (empty = still in hospital). If "
+                "those discharges are unknown rather than open, load with "
+                "join_spells=False (--no-join-spells).",
+                DataQualityWarning,
+            )
+    checks, reference = check_dates(tables)
+    warn_dates(checks, folder.name)
+    return CanonicalLoad(tables, checks, reference, spells)
 
 
 def check_extract_date(extract_date: object) -> None:

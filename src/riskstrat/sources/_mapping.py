@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +25,9 @@ import pyarrow.compute as pc
 
 from riskstrat.sources._reading import SourceView, run
 from riskstrat.sources._tables import Tables
+
+if TYPE_CHECKING:
+    from riskstrat.sources._spells import JoinedSpells
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -437,9 +440,20 @@ def _other_systems(adm: pa.Table) -> str:
     )
 
 
-def canonical_report(tables: Tables) -> MappingReport:
-    """The report of a canonical folder: every row read is mapped as it is."""
-    rows = []
+def canonical_report(
+    tables: Tables, notes: Sequence[str] = (), spells: JoinedSpells | None = None
+) -> MappingReport:
+    """The report of a canonical folder: every row read is mapped as it is.
+
+    Admissions rows are stays: the ``spell`` aspect says how each became part
+    of a spell after validation (``first_stay_of_spell``, ``joined_into_spell``,
+    or ``stay_not_joined`` when joining was off; ``rejected_stay`` for rows
+    validation rejected), and a note gives stays and spells.
+    """
+    from riskstrat.sources._spells import REJECTED_STAY_RULE, SPELL_RULES
+
+    rows, mapped = [], []
+    notes = list(notes)
     for r in tables.counts.to_pylist():
         if r["source_file"] is None:
             continue
@@ -453,10 +467,54 @@ def canonical_report(tables: Tables) -> MappingReport:
                 "unmapped": 0,
             }
         )
+        if r["table"] != "admissions":
+            continue
+        joined = tables.joined_stays
+        by_rule = {
+            "first_stay_of_spell": 0 if joined is None else r["accepted"] - joined,
+            "joined_into_spell": 0 if joined is None else joined,
+            "stay_not_joined": r["accepted"] if joined is None else 0,
+            "rejected_stay": r["rejected"],
+        }
+        descriptions = SPELL_RULES | REJECTED_STAY_RULE
+        mapped += [
+            {
+                "source_table": "admissions",
+                "aspect": "spell",
+                "rule": rule,
+                "rows": n,
+                "description": descriptions[rule],
+            }
+            for rule, n in by_rule.items()
+            if n
+        ]
+        if joined is None:
+            notes.append(
+                f"admissions: {r['accepted']:,} accepted stays kept as admissions "
+                "(join_spells=False)"
+            )
+        else:
+            notes.append(
+                f"admissions: {r['accepted']:,} accepted stays joined into "
+                f"{r['accepted'] - joined:,} spells ({joined:,} stays joined)"
+            )
+        if spells is not None and spells.held_by_open:
+            notes.append(
+                f"admissions: {spells.held_by_open:,} stays joined into the spell "
+                "of an earlier stay with no discharge_date (still in hospital)"
+            )
+        if spells is not None and spells.codes_other_system:
+            notes.append(
+                f"admissions: {spells.codes_other_system:,} diagnosis codes of "
+                "joined stays left out: their stay declared another "
+                "diagnosis_code_system than the spell's first stay"
+            )
     return MappingReport(
         source="canonical",
         tables=pa.Table.from_pylist(rows, schema=TABLES_SCHEMA),
+        mapped=pa.Table.from_pylist(mapped, schema=MAPPED_SCHEMA),
         features=assess_features(tables),
+        notes=tuple(notes),
     )
 
 

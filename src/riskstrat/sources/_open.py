@@ -7,8 +7,11 @@ import logging
 import os
 from typing import Any
 
+from riskstrat._utils import warn_caller
+from riskstrat.exceptions import DataQualityWarning
 from riskstrat.sources._scan import ValidatedFolder, validated_folder
 from riskstrat.sources._source import SOURCES, Source, load_source
+from riskstrat.sources._spells import spells_joined
 from riskstrat.sources._tables import Tables
 
 __all__ = ["OpenedTables", "open_tables"]
@@ -44,7 +47,11 @@ def open_tables(
         (``riskstrat validate --out``, ``riskstrat synth``) carries its own; give
         another and the folder is validated again against it.
     **options
-        Passed to the source's reader (see :func:`load_source`).
+        Passed to the source's reader (see :func:`load_source`). A validated
+        folder is read as it was written: ``join_spells=True`` validates it
+        again only when its admissions were not joined; ``join_spells=False``
+        cannot split spells joined when it was validated (a warning says so:
+        validate the source again with ``join_spells=False``).
 
     Returns
     -------
@@ -86,9 +93,20 @@ def open_tables(
             f"The `source` parameter of open_tables must be one of {list(SOURCES)}. "
             f"Got {source!r} instead."
         )
-    if source == "canonical" and not options:
+    if source == "canonical" and set(options) <= {"join_spells"}:
         found = validated_folder(path)
         if found is not None and extract_date in (None, found.extract_date):
-            logger.info("%s: validated Parquet scan, no second validation", path)
-            return found
+            joined = spells_joined(found.mapping)
+            want = options.get("join_spells")
+            if want is False and joined:
+                warn_caller(
+                    f"{path}: the admissions of this validated folder were joined "
+                    "into spells when it was validated; join_spells=False cannot "
+                    "split them. Validate the source again with join_spells=False "
+                    "(--no-join-spells) to keep every stay.",
+                    DataQualityWarning,
+                )
+            if not want or joined:
+                logger.info("%s: validated Parquet scan, no second validation", path)
+                return found
     return load_source(path, source=source, extract_date=extract_date, **options)

@@ -11,7 +11,9 @@ preparation and SQL run on it as on any other.
 
 Before trusting a folder its files are checked against ``_counts.parquet``: each
 table file's SHA-256 must equal the one recorded when it was written, its row
-count the accepted count and its schema the contract's; otherwise (a file edited
+count the accepted count (for admissions joined into spells after validation:
+the accepted stays less those joined, recorded beside the counts) and its schema
+the contract's; otherwise (a file edited
 by hand, a folder written before checksums were recorded) the folder is read and
 validated as any other.
 """
@@ -32,6 +34,7 @@ from riskstrat.sources._mapping import MappingReport, read_mapping, with_report
 from riskstrat.sources._schema import CONTRACT
 from riskstrat.sources._tables import (
     EXTRACT_DATE_KEY,
+    JOINED_STAYS_KEY,
     TABLE_NAMES,
     Tables,
     file_sha256,
@@ -96,6 +99,12 @@ def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
         logger.info("%s has no checksums; validating the folder again", _COUNTS)
         return None
     counts = {r["table"]: r for r in counts_table.to_pylist()}
+    metadata = counts_table.schema.metadata or {}
+    joined_text = metadata.get(JOINED_STAYS_KEY.encode(), b"").decode()
+    if not joined_text.isdigit() and joined_text:
+        logger.info("%s: unreadable joined-stays count; validating again", _COUNTS)
+        return None
+    joined = int(joined_text or 0)
     absent = []
     for name in TABLE_NAMES:
         file = folder / f"{name}.parquet"
@@ -114,14 +123,15 @@ def validated_folder(path: str | os.PathLike[str]) -> ValidatedFolder | None:
             )
             return None
         meta = pq.read_metadata(file)
-        if row["accepted"] != meta.num_rows or not _same_columns(
+        expected = row["accepted"] - (joined if name == "admissions" else 0)
+        if expected != meta.num_rows or not _same_columns(
             meta.schema.to_arrow_schema(), CONTRACT[name].arrow_schema()
         ):
             logger.info(
                 "%s does not match %s; validating the folder again", file.name, _COUNTS
             )
             return None
-    stored = (counts_table.schema.metadata or {}).get(EXTRACT_DATE_KEY.encode(), b"")
+    stored = metadata.get(EXTRACT_DATE_KEY.encode(), b"")
     try:
         extract = dt.date.fromisoformat(stored.decode()) if stored else None
     except ValueError:

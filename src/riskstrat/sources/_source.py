@@ -6,7 +6,8 @@ import datetime as dt
 import os
 from typing import Any, Literal
 
-from riskstrat.sources._loader import load_tables
+from riskstrat.sources._date_checks import date_notes
+from riskstrat.sources._loader import load_canonical, load_tables
 from riskstrat.sources._mapping import SourceTables, canonical_report, with_report
 from riskstrat.sources._omop import load_omop
 from riskstrat.sources._synthea import load_synthea
@@ -37,7 +38,8 @@ def load_source(
     extract_date : datetime.date, optional
         When the data were extracted; later rows are rejected.
     **options
-        Passed to the reader: ``drug_code_system``, ``encoding`` (canonical);
+        Passed to the reader: ``drug_code_system``, ``encoding``,
+        ``join_spells`` (canonical);
         ``schema``, ``inpatient_urgency``, ``join_spells``, ``drug_issue_days``
         (omop); ``icd10_map``, ``inpatient_urgency``, ``join_spells`` (synthea).
 
@@ -80,7 +82,7 @@ def load_source(
             f"Got {source!r} instead."
         )
     allowed = {
-        "canonical": {"drug_code_system", "encoding"},
+        "canonical": {"drug_code_system", "encoding", "join_spells"},
         "omop": {"schema", "inpatient_urgency", "join_spells", "drug_issue_days"},
         "synthea": {"icd10_map", "inpatient_urgency", "join_spells"},
     }[source]
@@ -91,8 +93,10 @@ def load_source(
             f"{sorted(allowed) or 'no options'}."
         )
     if source == "canonical":
-        tables = load_tables(path, extract_date=extract_date, **options)
-        return with_report(tables, canonical_report(tables))
+        found = load_canonical(path, extract_date=extract_date, **options)
+        notes = date_notes(found.date_checks, found.reference_date)
+        report = canonical_report(found.tables, notes, found.spells)
+        return with_report(found.tables, report)
     if source == "omop":
         return load_omop(path, extract_date=extract_date, **options)
     return load_synthea(path, extract_date=extract_date, **options)

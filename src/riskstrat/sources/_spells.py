@@ -15,11 +15,24 @@ stays a spell of its own (validation rejects it).
 Each adapter takes ``join_spells`` (default True); ``False`` keeps every stay as
 an admission. The mapping report counts the stays by rule (aspect ``spell``):
 ``first_stay_of_spell``, ``joined_into_spell`` or ``stay_not_joined``.
+
+A canonical folder is joined the same way, by the same grouping
+(:func:`create_spells`), but *after* validation (:func:`join_admissions`): its
+rows are checked and counted as stays (read = accepted + rejected), and the
+accepted stays are then joined. The OMOP and Synthea adapters join before
+validation because their diagnoses come from other tables (decision 0019).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskstrat.sources._reading import run
 
@@ -35,12 +48,17 @@ SPELL_RULES: dict[str, str] = {
     "stay_not_joined": "join_spells=False: every stay is an admission",
 }
 
+#: The canonical loader's extra ``spell`` rule: rows rejected before joining.
+REJECTED_STAY_RULE: dict[str, str] = {
+    "rejected_stay": "rejected by validation (see rejects): not part of any spell",
+}
+
 
 def create_spells(con: duckdb.DuckDBPyConnection, relation: str, *, join: bool) -> None:
     """Create ``spells(_row, spell_row)``: each stay and its spell's first row.
 
     ``relation`` has ``_row``, ``patient_id``, ``start_text`` and ``end_text``
-    (ISO date text; ``end_text`` null = still in).
+    (ISO date text or DATE; ``end_text`` null = still in).
 
     Examples
     --------
@@ -108,3 +126,184 @@ def spell_rule_sql(join: bool) -> str:
         "CASE WHEN sp._row = sp.spell_row THEN 'first_stay_of_spell' "
         "ELSE 'joined_into_spell' END"
     )
+
+
+@dataclass(frozen=True)
+class JoinedSpells:
+    """What :func:`join_admissions` did.
+
+    Attributes
+    ----------
+    admissions : pyarrow.Table
+        One row per spell, in the order of each spell's first stay.
+    joined : int or None
+        Stays joined into an earlier stay's spell; None when joining was off.
+    codes_other_system : int
+        Diagnosis codes of joined stays left out because the stay declared
+        another ``diagnosis_code_system`` than its spell's first stay.
+    held_by_open : int
+        Joined stays that started after an earlier stay of their spell with
+        no discharge date (an open stay holds every later one: if the
+        discharges are missing rather than open, these are not one spell).
+    """
+
+    admissions: pa.Table
+    joined: int | None
+    codes_other_system: int = 0
+    held_by_open: int = 0
+
+
+def join_admissions(admissions: pa.Table, *, join: bool = True) -> JoinedSpells:
+    """Join validated canonical admissions (stays) into spells.
+
+    The grouping is :func:`create_spells`'s: per person, in order of admission
+    date (then row), a stay that starts on or before the latest discharge so
+    far (the same day, or overlapping; a stay still open holds every later
+    one) joins that spell. A spell keeps its first stay's row: admission date
+    and time, ``emergency``, ``admission_method``, ``primary_diagnosis`` and
+    ``diagnosis_code_system``; its discharge is the latest of its stays (empty
+    if any stay is still open); its secondary diagnoses are the first stay's,
+    then, in stay order and without repeats, the joined stays' primary and
+    secondary diagnoses (a code equal to the spell's primary is not repeated).
+    Codes of a joined stay in another code system than the first stay's are
+    left out and counted. A stay alone is returned unchanged.
+
+    Parameters
+    ----------
+    admissions : pyarrow.Table
+        Accepted admissions (the contract's schema).
+    join : bool, default=True
+        False returns the table as it is (``joined`` None).
+
+    Returns
+    -------
+    JoinedSpells
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from riskstrat.sources import CONTRACT
+    >>> d = dt.date
+    >>> stays = pa.Table.from_pylist([
+    ...     {"patient_id": "a", "admission_date": d(2021, 1, 1),
+    ...      "discharge_date": d(2021, 1, 3), "emergency": True,
+    ...      "primary_diagnosis": "I21", "secondary_diagnoses": ["I10"],
+    ...      "diagnosis_code_system": "icd10"},
+    ...     {"patient_id": "a", "admission_date": d(2021, 1, 3),
+    ...      "discharge_date": d(2021, 1, 9), "emergency": False,
+    ...      "primary_diagnosis": "J189", "secondary_diagnoses": ["I10"],
+    ...      "diagnosis_code_system": "icd10"},
+    ... ], schema=CONTRACT["admissions"].arrow_schema())
+    >>> out = join_admissions(stays)
+    >>> out.joined, out.admissions.num_rows
+    (1, 1)
+    >>> row = out.admissions.to_pylist()[0]
+    >>> row["discharge_date"], row["emergency"], row["secondary_diagnoses"]
+    (datetime.date(2021, 1, 9), True, ['I10', 'J189'])
+    """
+    if not join:
+        return JoinedSpells(admissions, None)
+    n = admissions.num_rows
+    if n < 2:
+        return JoinedSpells(admissions, 0)
+    spell = _spell_rows(admissions)
+    first = spell == np.arange(n)
+    if first.all():
+        return JoinedSpells(admissions, 0)
+    members: dict[int, list[int]] = {}
+    for row in np.flatnonzero(~first).tolist():
+        members.setdefault(int(spell[row]), []).append(row)
+    kept = admissions.filter(pa.array(first))
+    position = np.cumsum(first) - 1  # row of the input -> row of ``kept``
+    discharge = kept["discharge_date"].to_pylist()
+    secondary = kept["secondary_diagnoses"].to_pylist()
+    starts = admissions["admission_date"]
+    other = held = 0
+    for head, rest in members.items():
+        rest.sort(key=lambda r: (starts[r].as_py(), r))
+        stays = [head, *rest]
+        ends = _values(admissions, "discharge_date", stays)
+        held += sum(None in ends[:i] for i in range(1, len(ends)))
+        at = int(position[head])
+        discharge[at] = None if None in ends else max(ends)
+        codes, left_out = _spell_codes(admissions, stays)
+        secondary[at] = codes
+        other += left_out
+    schema = admissions.schema
+    kept = kept.set_column(
+        schema.get_field_index("discharge_date"),
+        schema.field("discharge_date"),
+        pa.array(discharge, schema.field("discharge_date").type),
+    ).set_column(
+        schema.get_field_index("secondary_diagnoses"),
+        schema.field("secondary_diagnoses"),
+        pa.array(secondary, schema.field("secondary_diagnoses").type),
+    )
+    return JoinedSpells(kept, int((~first).sum()), other, held)
+
+
+def _spell_rows(admissions: pa.Table) -> np.ndarray:
+    """Each row's spell's first row (0-based), by :func:`create_spells`."""
+    n = admissions.num_rows
+    stays = pa.table(
+        {
+            "_row": pa.array(np.arange(n, dtype=np.int64)),
+            "patient_id": admissions["patient_id"],
+            "start_text": admissions["admission_date"],
+            "end_text": admissions["discharge_date"],
+        }
+    )
+    with duckdb.connect() as con:
+        con.register("canonical_stays", stays)
+        create_spells(con, "canonical_stays", join=True)
+        out = con.sql("SELECT _row, spell_row FROM spells").to_arrow_table()
+    spell = np.empty(n, dtype=np.int64)
+    spell[out["_row"].to_numpy()] = out["spell_row"].to_numpy()
+    return spell
+
+
+def _values(table: pa.Table, column: str, rows: Sequence[int]) -> list[Any]:
+    return table[column].take(pa.array(rows, pa.int64())).to_pylist()
+
+
+def _spell_codes(admissions: pa.Table, stays: list[int]) -> tuple[list[str], int]:
+    """Secondary diagnoses of a joined spell, and codes left out (other system)."""
+    primary = _values(admissions, "primary_diagnosis", stays)
+    secondary = _values(admissions, "secondary_diagnoses", stays)
+    system = _values(admissions, "diagnosis_code_system", stays)
+    codes = list(secondary[0] or [])
+    seen = {*codes, primary[0]}
+    left_out = 0
+    for i in range(1, len(stays)):
+        found = [c for c in [primary[i], *(secondary[i] or [])] if c is not None]
+        if system[i] != system[0]:
+            left_out += len(found)
+            continue
+        for code in found:
+            if code not in seen:
+                seen.add(code)
+                codes.append(code)
+    return codes, left_out
+
+
+def spells_joined(report: Any) -> bool | None:
+    """Whether a mapping report's admissions were joined into spells.
+
+    True when its ``spell`` aspect counts first or joined stays, False when it
+    counts ``stay_not_joined``, None when it says nothing (no report, a
+    synthetic population, a folder validated before spells were joined).
+
+    Examples
+    --------
+    >>> spells_joined(None) is None
+    True
+    """
+    if report is None:
+        return None
+    mapped = report.mapped
+    rules = set(mapped.filter(pc.equal(mapped["aspect"], "spell"))["rule"].to_pylist())
+    if rules & {"first_stay_of_spell", "joined_into_spell"}:
+        return True
+    if "stay_not_joined" in rules:
+        return False
+    return None

@@ -20,6 +20,7 @@ from riskstrat.sources._schema import CONTRACT, REJECTS_SCHEMA
 __all__ = [
     "COUNTS_SCHEMA",
     "EXTRACT_DATE_KEY",
+    "JOINED_STAYS_KEY",
     "TABLE_NAMES",
     "Tables",
     "file_sha256",
@@ -30,6 +31,10 @@ TABLE_NAMES: tuple[str, ...] = tuple(CONTRACT)
 
 #: Metadata key of ``_counts.parquet`` holding the extract date (ISO; empty = unknown).
 EXTRACT_DATE_KEY = "riskstrat.extract_date"
+
+#: Metadata key of ``_counts.parquet`` holding :attr:`Tables.joined_stays` (empty =
+#: not joined after validation).
+JOINED_STAYS_KEY = "riskstrat.joined_stays"
 
 #: One row per canonical table: how many source rows were read, accepted, rejected.
 COUNTS_SCHEMA = pa.schema(
@@ -70,6 +75,12 @@ class Tables:
         features that need them are reported as not computable, not faked).
     extract_date : datetime.date or None, default=None
         The date the data were extracted, if known.
+    joined_stays : int or None, default=None
+        Accepted admissions rows (stays) that :func:`load_tables` joined into an
+        earlier stay's spell after validation, so that ``counts`` (in stays)
+        has ``accepted = admissions.num_rows + joined_stays`` for admissions.
+        None: not joined after validation (``join_spells=False``, an adapter
+        that joins before validation, or tables given directly).
     """
 
     patients: pa.Table
@@ -83,6 +94,7 @@ class Tables:
     counts: pa.Table = field(default_factory=COUNTS_SCHEMA.empty_table)
     absent: tuple[str, ...] = ()
     extract_date: dt.date | None = None
+    joined_stays: int | None = None
 
     def __post_init__(self) -> None:
         for name in TABLE_NAMES:
@@ -136,7 +148,9 @@ class Tables:
         table file (column ``sha256``), so a reader can tell a changed file
         from a validated one, and the extract date, if known, in its metadata
         (:data:`EXTRACT_DATE_KEY`), so a reader of the folder knows how far
-        outcomes were observed. Each file is written to a temporary name and
+        outcomes were observed, and :attr:`joined_stays`
+        (:data:`JOINED_STAYS_KEY`), so the admissions file's spells reconcile
+        with the accepted stays. Each file is written to a temporary name and
         renamed, so a reader never sees half a file; :func:`publish_folder`
         makes the whole folder appear at once.
 
@@ -161,8 +175,11 @@ class Tables:
             [digests.get(t) for t in self.counts["table"].to_pylist()], pa.string()
         )
         counts = self.counts.append_column("sha256", sha)
+        joined = "" if self.joined_stays is None else str(self.joined_stays)
         write_parquet_atomic(
-            counts.replace_schema_metadata({EXTRACT_DATE_KEY: extract}),
+            counts.replace_schema_metadata(
+                {EXTRACT_DATE_KEY: extract, JOINED_STAYS_KEY: joined}
+            ),
             out / "_counts.parquet",
         )
         return out
