@@ -94,8 +94,9 @@ JoinSpellsOption = Annotated[
     bool | None,
     typer.Option(
         "--join-spells/--no-join-spells",
-        help="omop, synthea: join contiguous or overlapping inpatient stays into "
-        "one spell (default: join).",
+        help="canonical, omop, synthea: join contiguous or overlapping inpatient "
+        "stays of a person into one spell (default: join). A folder written by "
+        "validate --out keeps what was chosen then.",
     ),
 ]
 DrugIssueDaysOption = Annotated[
@@ -172,6 +173,8 @@ def _open(
     report = tables.mapping
     if report is not None and report.source != "canonical":
         _print_mapping(report)
+    for note in () if report is None else report.notes:
+        console.print(f"  note: {note}")
     return tables
 
 
@@ -741,6 +744,11 @@ def score(
         str | None,
         typer.Option(help="Index date YYYY-MM-DD to score on (default: today)."),
     ] = None,
+    inpatient_urgency: UrgencyOption = None,
+    icd10_map: Icd10MapOption = None,
+    drug_code_system: DrugSystemOption = None,
+    join_spells: JoinSpellsOption = None,
+    drug_issue_days: DrugIssueDaysOption = None,
 ) -> None:
     """The nightly run: score everyone in the model's cohort and publish the run.
 
@@ -775,6 +783,13 @@ def score(
             localities=localities,
             engine=engine,  # type: ignore[arg-type]
             source=source,  # type: ignore[arg-type]
+            source_options=_source_options(
+                inpatient_urgency=inpatient_urgency,
+                icd10_map=icd10_map,
+                drug_code_system=drug_code_system,
+                join_spells=join_spells,
+                drug_issue_days=drug_issue_days,
+            ),
             tracking_uri=tracking_uri,
         )
     except ValueError as exc:

@@ -310,3 +310,49 @@ def test_joining_is_a_no_op_on_a_synthetic_population(cached_population):
     out = join_admissions(admissions)
     assert out.joined == 0
     assert out.admissions is admissions  # not even copied
+
+
+def test_the_command_line_joins_by_default_and_not_when_told(tmp_path):
+    import re
+
+    from typer.testing import CliRunner
+
+    from riskstrat.cli import app
+
+    def plain(output: str) -> str:
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", output).split())
+
+    folder = write_folder(
+        tmp_path / "src",
+        {
+            "patients": PATIENTS,
+            "admissions": HEAD
+            + "p1,2021-01-01,2021-01-05,true,,,,\n"
+            + "p1,2021-01-05,2021-01-06,true,,,,\n",
+        },
+    )
+    runner = CliRunner()
+    out = tmp_path / "validated"
+    args = ["validate", "--data", str(folder), "--rejects", str(tmp_path / "r.csv")]
+    r = runner.invoke(app, [*args, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "2 accepted stays joined into 1 spells" in plain(r.output)
+    r = runner.invoke(app, [*args, "--no-join-spells"])
+    assert r.exit_code == 0, r.output
+    assert "2 accepted stays kept as admissions (join_spells=False)" in plain(r.output)
+    feats = tmp_path / "f.parquet"
+    for data, flag, expected in ((out, [], 1), (folder, ["--no-join-spells"], 2)):
+        r = runner.invoke(
+            app,
+            [
+                *("features", "--data", str(data), "--as-of", "2021-06-01"),
+                *("--out", str(feats), *flag),
+            ],
+        )
+        assert r.exit_code == 0, r.output
+        (row,) = [
+            x for x in pq.read_table(feats).to_pylist() if x["patient_id"] == "p1"
+        ]
+        assert row["admissions_12m"] == expected
+    r = runner.invoke(app, ["score", "--help"])
+    assert "--no-join-spells" in plain(r.output)

@@ -86,6 +86,9 @@ class NightlySettings:
         Published runs kept under ``OUT/runs`` (older ones are removed).
     engine : {"duckdb", "spark"}, default="duckdb"
     source : {"canonical", "omop", "synthea"}, default="canonical"
+    source_options : dict, default={}
+        The source reader's settings (``join_spells``, ``inpatient_urgency``...,
+        see :func:`riskstrat.sources.load_source`), passed to ``open_tables``.
     tracking_uri : str, optional
         MLflow store (default ``MLFLOW_TRACKING_URI``, else ``models/``).
     localities : path, optional
@@ -103,6 +106,7 @@ class NightlySettings:
     keep_runs: int = 60
     engine: Literal["duckdb", "spark"] = "duckdb"
     source: Literal["canonical", "omop", "synthea"] = "canonical"
+    source_options: dict[str, Any] = field(default_factory=dict)
     tracking_uri: str | None = None
     localities: Path | None = None
     stratify: StratifySettings = field(default_factory=StratifySettings)
@@ -369,7 +373,12 @@ def run_nightly(
         _run_log(folder),
     ):
         stage("open")
-        opened = open_tables(data, source=settings.source, extract_date=None)
+        opened = open_tables(
+            data,
+            source=settings.source,
+            extract_date=None,
+            **settings.source_options,
+        )
         counts, rejects = _counts(opened)
         per_table = _check_rejects(counts, settings.max_reject_share)
 
