@@ -53,7 +53,7 @@ YEARS_BEFORE_REGISTRATION = 5
 #: Share of people with a registration date above which that rule warns.
 REGISTRATION_SHARE = 0.10
 #: Share of living people aged 100+ above which the age distribution warns
-#: (a population has about 0.02 %; a hospital cohort somewhat more).
+#: (in England about 1 person in 4,000 is 100 or older; a hospital cohort more).
 CENTENARIAN_SHARE = 0.005
 #: Fewest people aged 100+ before the age distribution is judged.
 CENTENARIAN_MIN = 5
