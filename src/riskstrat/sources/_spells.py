@@ -25,8 +25,8 @@ validation because their diagnoses come from other tables (decision 0019).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 import duckdb
@@ -210,23 +210,34 @@ def join_admissions(admissions: pa.Table, *, join: bool = True) -> JoinedSpells:
     first = spell == np.arange(n)
     if first.all():
         return JoinedSpells(admissions, 0)
-    members: dict[int, list[int]] = {}
-    for row in np.flatnonzero(~first).tolist():
-        members.setdefault(int(spell[row]), []).append(row)
     kept = admissions.filter(pa.array(first))
     position = np.cumsum(first) - 1  # row of the input -> row of ``kept``
     discharge = kept["discharge_date"].to_pylist()
     secondary = kept["secondary_diagnoses"].to_pylist()
-    starts = admissions["admission_date"]
+    # The stays of spells of more than one stay, read once, in spell order
+    # (first stay, then by admission date and row, as create_spells orders).
+    rows = np.flatnonzero(np.isin(spell, np.unique(spell[~first])))
+    day = pc.cast(admissions["admission_date"], pa.int32()).to_numpy()
+    rows = rows[np.lexsort((rows, day[rows], ~first[rows], spell[rows]))]
+    stays = admissions.take(pa.array(rows)).select(
+        [
+            "discharge_date",
+            "primary_diagnosis",
+            "secondary_diagnoses",
+            "diagnosis_code_system",
+        ]
+    )
+    values = list(zip(*(stays[c].to_pylist() for c in stays.column_names), strict=True))
     other = held = 0
-    for head, rest in members.items():
-        rest.sort(key=lambda r: (starts[r].as_py(), r))
-        stays = [head, *rest]
-        ends = _values(admissions, "discharge_date", stays)
+    for head, group in groupby(
+        zip(spell[rows].tolist(), values, strict=True), key=lambda x: x[0]
+    ):
+        spell_stays = [v for _, v in group]  # its first stay first
+        ends = [v[0] for v in spell_stays]
         held += sum(None in ends[:i] for i in range(1, len(ends)))
-        at = int(position[head])
+        at = int(position[head])  # a spell's id is its first stay's row
         discharge[at] = None if None in ends else max(ends)
-        codes, left_out = _spell_codes(admissions, stays)
+        codes, left_out = _spell_codes(spell_stays)
         secondary[at] = codes
         other += left_out
     schema = admissions.schema
@@ -262,21 +273,18 @@ def _spell_rows(admissions: pa.Table) -> np.ndarray:
     return spell
 
 
-def _values(table: pa.Table, column: str, rows: Sequence[int]) -> list[Any]:
-    return table[column].take(pa.array(rows, pa.int64())).to_pylist()
+def _spell_codes(stays: list[tuple]) -> tuple[list[str], int]:
+    """Secondary diagnoses of a joined spell, and codes left out (other system).
 
-
-def _spell_codes(admissions: pa.Table, stays: list[int]) -> tuple[list[str], int]:
-    """Secondary diagnoses of a joined spell, and codes left out (other system)."""
-    primary = _values(admissions, "primary_diagnosis", stays)
-    secondary = _values(admissions, "secondary_diagnoses", stays)
-    system = _values(admissions, "diagnosis_code_system", stays)
-    codes = list(secondary[0] or [])
-    seen = {*codes, primary[0]}
+    ``stays`` are ``(discharge, primary, secondary, system)``, first stay first.
+    """
+    _, primary, secondary, system = stays[0]
+    codes = list(secondary or [])
+    seen = {*codes, primary}
     left_out = 0
-    for i in range(1, len(stays)):
-        found = [c for c in [primary[i], *(secondary[i] or [])] if c is not None]
-        if system[i] != system[0]:
+    for _, prim, sec, sys in stays[1:]:
+        found = [c for c in [prim, *(sec or [])] if c is not None]
+        if sys != system:
             left_out += len(found)
             continue
         for code in found:
