@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 EXTRAS ?= --extra dev --extra spark
 DEMO_DIR ?= data/demo
 DEMO_PATIENTS ?= 20000
+# The suite runs on every core (pytest-xdist), one test file per worker so that a
+# module's fixtures are built once; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: install demo test lint bench clean
 
@@ -27,7 +30,7 @@ demo: install
 	$(VENV)/bin/riskstrat demo --out $(DEMO_DIR) --patients $(DEMO_PATIENTS) --seed 0
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks notebooks

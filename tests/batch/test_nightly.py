@@ -2,84 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-import hashlib
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from _support.canonical import VALID, write_folder
+from _support.nightly import D1, D2, DATA_FILES
+from _support.nightly import content as _content
+from _support.nightly import digests as _digests
 from riskstrat.batch import (
-    NightlySettings,
     RunLockedError,
     TooManyRejectsError,
     complete_runs,
     run_nightly,
 )
-from riskstrat.batch._nightly import STAGES
 from riskstrat.batch._publish import publish_lock
 from riskstrat.exceptions import SchemaError
 from riskstrat.features import FeatureSpec, build_cohort, build_features
-
-D1, D2 = dt.date(2023, 3, 1), dt.date(2023, 4, 1)
-DATA_FILES = (
-    "scores.parquet",
-    "scores.csv",
-    "rejects.parquet",
-    "monitoring.parquet",
-    "caseload.parquet",
-    "caseload.csv",
-    "waiting.parquet",
-    "alerts.parquet",
-    "alerts.csv",
-    "tiers.parquet",
-    "reasons.parquet",
-    "reasons.csv",
-)
-LOCALITIES = """locality,case_managers_fte,caseload_per_fte,reserve_share
-West Essex,0.2,50,0.15
-North East Essex,0.2,50,0.15
-Mid Essex,0.2,50,0.15
-South West Essex,0.2,50,0.15
-South East Essex,0.2,50,0.15
-"""
-
-
-@pytest.fixture(scope="module")
-def env(registered, tmp_path_factory):
-    pop, uri, loaded = registered
-    folder = tmp_path_factory.mktemp("nightly") / "pop"
-    pop.write(folder)
-    localities = folder.parent / "localities.csv"
-    localities.write_text(LOCALITIES)
-    settings = NightlySettings(
-        model="risk@champion", tracking_uri=uri, localities=localities
-    )
-    return folder, settings, loaded
-
-
-def _digests(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".lock"
-    }
-
-
-def _content(folder: Path) -> dict:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest.pop("environment")
-    return manifest
 
 
 def test_two_consecutive_nights(env, tmp_path):
@@ -204,100 +146,3 @@ def test_monitoring_flags_a_population_shifted_on_purpose(env, tmp_path):
     assert not same.loc[same.name == "age", "flag"].any()
     manifest = json.loads((tmp_path / "old/latest/manifest.json").read_text())
     assert "psi:age" in manifest["monitoring_flags"]
-
-
-# --- killed at any moment: earlier runs untouched, re-run identical ------------
-
-
-def _score(folder, out, uri, day):
-    return [
-        sys.executable, "-c", "from riskstrat.cli import main; main()",
-        "score", "--data", str(folder), "--out", str(out), "--as-of", day.isoformat(),
-        "--model", "risk@champion", "--tracking-uri", uri,
-        "--localities", str(folder.parent / "localities.csv"),
-    ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def uninterrupted(env, tmp_path_factory):
-    """An OUT holding the first night's run, and the second night's data files."""
-    folder, settings, _ = env
-    template = tmp_path_factory.mktemp("template")
-    run_nightly(folder, as_of=D1, out=template, settings=settings)
-    clean = tmp_path_factory.mktemp("clean")
-    shutil.copytree(template, clean, dirs_exist_ok=True, symlinks=True)
-    run_nightly(folder, as_of=D2, out=clean, settings=settings)
-    return template, _digests(clean / "runs")
-
-
-@pytest.mark.parametrize("stage", STAGES)
-def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
-    env, uninterrupted, tmp_path, stage
-):
-    folder, settings, _ = env
-    template, reference = uninterrupted
-    uri = settings.tracking_uri
-    out = tmp_path / "out"
-    shutil.copytree(template, out, symlinks=True)
-    before = _digests(out / "runs")
-    latest = os.readlink(out / "latest")
-    proc = subprocess.Popen(
-        _score(folder, out, uri, D2),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    seen = ""
-    deadline = time.monotonic() + 120
-    while proc.poll() is None and time.monotonic() < deadline:
-        logs = list(out.glob(".building-*/run.log"))
-        seen = logs[0].read_text() if logs else ""
-        if f"stage {stage}" in seen:
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.005)
-    proc.wait()
-    if proc.returncode == 0:
-        pytest.skip(f"the run finished before stage {stage!r} was seen")
-    assert proc.returncode == -signal.SIGKILL, seen
-    assert _digests(out / "runs") == before  # nothing of the killed run visible
-    assert os.readlink(out / "latest") == latest
-    assert [d for d, _ in complete_runs(out)] == [D1]
-    # The next run clears the leftovers and completes as an uninterrupted one.
-    rerun = subprocess.run(_score(folder, out, uri, D2), capture_output=True, text=True)
-    assert rerun.returncode == 0, rerun.stderr
-    assert not list(out.glob(".building-*"))
-    after = _digests(out / "runs")
-    for name in DATA_FILES:
-        key = f"2023-04-01/{name}"
-        assert after[key] == reference[key], name
-
-
-@pytest.mark.spark
-def test_spark_gives_the_same_scores_caseloads_and_alerts(env, tmp_path):
-    pytest.importorskip("pyspark")
-    folder, settings, _ = env
-    spark = dataclasses.replace(settings, engine="spark")
-    for day in (D1, D2):
-        run_nightly(folder, as_of=day, out=tmp_path / "duck", settings=settings)
-        run_nightly(folder, as_of=day, out=tmp_path / "spark", settings=spark)
-    a = _digests(tmp_path / "duck" / "runs")
-    b = _digests(tmp_path / "spark" / "runs")
-    for name in DATA_FILES:
-        assert a[f"2023-04-01/{name}"] == b[f"2023-04-01/{name}"], name
-
-
-@pytest.mark.spark
-def test_score_spark_equals_score(registered):
-    pytest.importorskip("pyspark")
-    from riskstrat.features import spark_session
-    from riskstrat.model import score, score_spark
-
-    pop, _, loaded = registered
-    feats = build_features(pop.tables, as_of=D2, spec=loaded.design.feature_spec)
-    spark = spark_session()
-    got = score_spark(loaded, spark.createDataFrame(feats)).toPandas()
-    want = score(loaded, feats).to_pandas()
-    got = got.sort_values("patient_id").reset_index(drop=True)
-    assert (got["patient_id"] == want["patient_id"]).all()
-    assert (got["risk"] - want["risk"]).abs().max() < 1e-12
-    assert set(got["model_version"]) == {loaded.version}

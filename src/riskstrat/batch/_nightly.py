@@ -388,10 +388,15 @@ def run_nightly(
         check_features(loaded, feature_schema(spec))  # before any data is read
 
         stage("features")
+        # Read once: the tables with prescriptions in the drug window are all the
+        # features, lists, alerts and reasons need.
+        tables = opened.read(
+            issued_from=as_of - dt.timedelta(days=spec.drug_days), issued_before=as_of
+        )
         feats = features
         if feats is None:
             feats = build_cohort(
-                opened,
+                tables,
                 as_of=as_of,
                 spec=spec,
                 min_age=loaded.design.cohort.min_age,
@@ -408,9 +413,6 @@ def run_nightly(
 
         stage("stratify")
         previous = latest_run(out, before=as_of)
-        tables = opened.read(
-            issued_from=as_of - dt.timedelta(days=spec.drug_days), issued_before=as_of
-        )
         lists = None
         if settings.localities is not None:
             lists = caseloads(
