@@ -21,7 +21,13 @@ from riskstrat.model import BedDaysModel, bed_day_capture
             min_child_samples=5,
             random_state=0,
         )
-    ]
+    ],
+    expected_failed_checks=lambda est: {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the early-stopping split draws rows: a row of weight 2 and the same "
+            "row twice can land on different sides, so the tree counts differ"
+        )
+    },
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -13,15 +13,13 @@ import logging
 import time
 from collections.abc import Sequence
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from riskstrat.model._base import _is_table
+from riskstrat.model._base import _is_table, check_lightgbm_params, fit_booster
 from riskstrat.model._encoding import FrameEncoder
 
 __all__ = ["BedDaysModel", "bed_day_capture"]
@@ -115,44 +113,15 @@ class BedDaysModel(RegressorMixin, BaseEstimator):
         tags.target_tags.positive_only = True
         return tags
 
-    def _validate_params(self) -> None:
-        checks = {
-            "tweedie_variance_power": 1 <= self.tweedie_variance_power < 2,
-            "learning_rate": 0 < self.learning_rate <= 1,
-            "max_depth": isinstance(self.max_depth, int) and self.max_depth >= 1,
-            "max_trees": isinstance(self.max_trees, int) and self.max_trees >= 1,
-            "validation_fraction": 0 < self.validation_fraction < 1,
-            "subsample": 0 < self.subsample <= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(
-                    f"The `{name}` parameter of BedDaysModel is out of range. "
-                    f"Got {getattr(self, name)!r} instead."
-                )
+    def fit(self, X, y, *, groups=None, sample_weight=None) -> BedDaysModel:
+        """Fit on a feature table ``X`` and next-year emergency bed days ``y`` (≥ 0).
 
-    def _params(self, seed: int, n_rows: int) -> dict:
-        return {
-            "objective": "tweedie",
-            "tweedie_variance_power": self.tweedie_variance_power,
-            "learning_rate": self.learning_rate,
-            "max_depth": self.max_depth,
-            "num_leaves": self.num_leaves,
-            "min_data_in_leaf": int(min(self.min_child_samples, max(n_rows // 10, 1))),
-            "bagging_fraction": self.subsample,
-            "bagging_freq": 1 if self.subsample < 1 else 0,
-            "feature_fraction": self.colsample_bytree,
-            "lambda_l2": self.reg_lambda,
-            "seed": seed,
-            "deterministic": True,
-            "force_row_wise": True,
-            "num_threads": self.n_jobs,
-            "verbosity": -1,
-        }
-
-    def fit(self, X, y) -> BedDaysModel:
-        """Fit on a feature table ``X`` and next-year emergency bed days ``y`` (≥ 0)."""
-        self._validate_params()
+        ``groups`` (e.g. patient ids) keeps each group on one side of the
+        early-stopping split; ``sample_weight`` (optional, >= 0) weighs rows.
+        """
+        check_lightgbm_params(
+            self, {"tweedie_variance_power": 1 <= self.tweedie_variance_power < 2}
+        )
         tic = time.perf_counter()
         if y is None:
             raise ValueError(
@@ -193,30 +162,21 @@ class BedDaysModel(RegressorMixin, BaseEstimator):
             names = [str(c) for c in self.encoder_.columns_]
         else:
             cat, names = [], [f"x{j}" for j in range(M.shape[1])]
-        seed = int(np.random.default_rng(self.random_state).integers(2**31 - 1))
-        params = self._params(seed, M.shape[0])
-        idx_tr, idx_va = train_test_split(
-            np.arange(y.size), test_size=self.validation_fraction, random_state=seed
+        booster, self.best_iteration_, _ = fit_booster(
+            self,
+            M,
+            y,
+            objective={
+                "objective": "tweedie",
+                "tweedie_variance_power": self.tweedie_variance_power,
+            },
+            metrics=["tweedie"],
+            names=names,
+            categorical=cat,
+            groups=groups,
+            sample_weight=sample_weight,
+            stratify=False,
         )
-        dtrain = lgb.Dataset(
-            M[idx_tr],
-            y[idx_tr],
-            feature_name=names,
-            categorical_feature=cat,
-            free_raw_data=False,
-        )
-        dvalid = dtrain.create_valid(M[idx_va], y[idx_va])
-        booster = lgb.train(
-            {**params, "metric": "tweedie"},
-            dtrain,
-            num_boost_round=self.max_trees,
-            valid_sets=[dvalid],
-            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-        )
-        self.best_iteration_ = int(booster.best_iteration or self.max_trees)
-        if self.refit:
-            dall = lgb.Dataset(M, y, feature_name=names, categorical_feature=cat)
-            booster = lgb.train(params, dall, num_boost_round=self.best_iteration_)
         self.booster_ = booster
         logger.info(
             "bed-days model: %d rows, %d features, %d trees in %.1f s",
