@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from riskstrat.model._base import _is_table, check_lightgbm_params, fit_booster
 from riskstrat.model._encoding import FrameEncoder
 
-__all__ = ["BedDaysModel", "bed_day_capture"]
+__all__ = ["BedDaysModel", "bed_day_capture", "evaluate_bed_days"]
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +207,12 @@ class BedDaysModel(RegressorMixin, BaseEstimator):
         num_iteration = None if self.refit else self.best_iteration_
         return np.asarray(self.booster_.predict(M, num_iteration=num_iteration))
 
+    def feature_importance(self) -> dict[str, float]:
+        """Total gain of each feature, in feature order."""
+        check_is_fitted(self, "booster_")
+        gain = self.booster_.feature_importance(importance_type="gain")
+        return dict(zip(self.booster_.feature_name(), map(float, gain), strict=True))
+
 
 def _column(table: pa.Table, name: str, what: str) -> None:
     if name not in table.column_names or "patient_id" not in table.column_names:
@@ -367,3 +373,93 @@ def bed_day_capture(
     )
     logger.info("bed-day capture: %d people, %d capacities", len(people), len(caps))
     return out
+
+
+def _gini(y: np.ndarray, s: np.ndarray) -> float:
+    """Gini of ``y`` ordered by ``s`` (highest first; ties by position)."""
+    n = y.size
+    order = np.lexsort((np.arange(n), -s))
+    cum = np.cumsum(y[order]) / y.sum()
+    return float(cum.mean() - (n + 1) / (2 * n))
+
+
+def evaluate_bed_days(
+    observed, expected, *, power: float = 1.5, n_groups: int = 10
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """How well expected bed days match next year's: overall figures and deciles.
+
+    Parameters
+    ----------
+    observed : array-like
+        Realised emergency bed days next year (known, >= 0).
+    expected : array-like
+        Predicted bed days (> 0 for the deviance; a Tweedie model's are).
+    power : float, default=1.5
+        Tweedie variance power of the deviance (the model's own).
+    n_groups : int, default=10
+        Groups by rank of ``expected`` for the calibration table.
+
+    Returns
+    -------
+    summary : dict
+        ``n``, ``tweedie_deviance`` (mean, at ``power``), ``spearman``
+        (rank correlation), ``gini`` (normalised: the Gini of bed days ordered
+        by ``expected`` over the Gini of the perfect order; 1 = hindsight, 0 =
+        random), ``mean_expected``, ``mean_observed`` and their ratio
+        ``observed_expected``.
+    calibration : DataFrame
+        One row per group, lowest expected first: ``decile``, ``n``,
+        ``mean_expected``, ``mean_observed``, ``observed_expected``.
+
+    Examples
+    --------
+    >>> summary, table = evaluate_bed_days([0, 0, 2, 10], [0.1, 0.5, 1.0, 8.0],
+    ...                                    n_groups=2)
+    >>> round(summary["spearman"], 2), summary["gini"]  # two tied zeros
+    (0.95, 1.0)
+    >>> table["mean_observed"].tolist()
+    [0.0, 6.0]
+    """
+    from scipy.stats import spearmanr
+    from sklearn.metrics import mean_tweedie_deviance
+
+    y = np.asarray(observed, dtype=np.float64)
+    mu = np.asarray(expected, dtype=np.float64)
+    if y.shape != mu.shape or y.ndim != 1 or not y.size:
+        raise ValueError(
+            "`observed` and `expected` must be 1-D, non-empty and of equal length. "
+            f"Got shapes {y.shape} and {mu.shape}."
+        )
+    if not (np.isfinite(y).all() and (y >= 0).all() and np.isfinite(mu).all()):
+        raise ValueError("bed days must be known, finite and >= 0.")
+    perfect = _gini(y, y) if y.sum() > 0 else np.nan
+    summary = {
+        "n": float(y.size),
+        "tweedie_deviance": float(
+            mean_tweedie_deviance(y, np.clip(mu, 1e-9, None), power=power)
+        ),
+        "spearman": float(spearmanr(y, mu).statistic),
+        "gini": float(_gini(y, mu) / perfect) if perfect and perfect > 0 else np.nan,
+        "mean_expected": float(mu.mean()),
+        "mean_observed": float(y.mean()),
+        "observed_expected": float(y.sum() / mu.sum()) if mu.sum() > 0 else np.nan,
+    }
+    rank = np.empty(y.size, dtype=np.int64)
+    rank[np.lexsort((np.arange(y.size), mu))] = np.arange(y.size)
+    group = rank * n_groups // y.size
+    rows = []
+    for g in range(n_groups):
+        sel = group == g
+        if not sel.any():
+            continue
+        e, o = float(mu[sel].mean()), float(y[sel].mean())
+        rows.append(
+            {
+                "decile": g + 1,
+                "n": int(sel.sum()),
+                "mean_expected": e,
+                "mean_observed": o,
+                "observed_expected": o / e if e > 0 else np.nan,
+            }
+        )
+    return summary, pd.DataFrame(rows)
