@@ -254,6 +254,7 @@ def _write_model_files(
         "classes": None if kind == "bed_days" else [int(c) for c in base.classes_],
         "calibrator": None if calibrator is None else calibrator.to_dict(),
         "best_iteration": base.best_iteration_,
+        "balance": getattr(base, "balance_", None),
         "params": base.get_params(),
     }
     (folder / "model.json").write_text(dumps(payload))
@@ -309,6 +310,8 @@ def model_from_files(
     )
     if isinstance(base, RiskModel):
         base.classes_ = np.asarray(payload["classes"])
+    else:
+        base.balance_ = float(payload.get("balance") or 1.0)
     base.best_iteration_ = int(payload["best_iteration"])
     if base.encoder_ is not None:
         base.feature_names_in_ = np.asarray(base.encoder_.columns_, dtype=object)
