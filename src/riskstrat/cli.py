@@ -584,6 +584,14 @@ def train(
     drug_code_system: DrugSystemOption = None,
     join_spells: JoinSpellsOption = None,
     drug_issue_days: DrugIssueDaysOption = None,
+    bed_days: Annotated[
+        bool,
+        typer.Option(
+            "--bed-days/--no-bed-days",
+            help="Also train, evaluate and register the expected-bed-days model "
+            "(registered as NAME-bed-days with the same alias).",
+        ),
+    ] = True,
 ) -> None:
     """Train, evaluate on a later year, log to MLflow and optionally register."""
     from riskstrat.batch import run_training
@@ -643,6 +651,7 @@ def train(
             tracking_uri=tracking_uri,
             n_bootstraps=bootstraps,
             run_name=f"train-{t0.isoformat()}",
+            bed_days=bed_days,
         )
     except (ValueError, SchemaError) as exc:
         err_console.print(f"[red]error:[/] {exc}")
@@ -674,6 +683,21 @@ def train(
         console.print("Scores of the model trained at T0, years later:")
         for r in result.stale.to_dict("records"):
             console.print(_auroc_line(f"  {r['scored_as_of']}:", r))
+    if result.bed_day_capture is not None:
+        bt = RichTable(title="Share of next-year emergency bed days captured")
+        for c in ("caseload", "by risk", "by expected bed days", "by rules", "ceiling"):
+            bt.add_column(c, justify="right")
+        capture = result.bed_day_capture
+        for cap, rows in capture.groupby("capacity", sort=True):
+            share = rows.set_index("ranking")["share_captured"]
+            bt.add_row(
+                f"{cap:,} ({rows['share_of_cohort'].iloc[0]:.0%})",
+                *[
+                    f"{share[r]:.1%}"
+                    for r in ("risk", "expected_bed_days", "rules", "ceiling")
+                ],
+            )
+        console.print(bt)
     info = result.mlflow or {}
     console.print(
         f"MLflow run [bold]{info.get('run_id')}[/] in {info.get('tracking_uri')}"
@@ -682,6 +706,11 @@ def train(
         console.print(
             f"Registered [bold]{register}@{alias}[/] (version {info.get('version')})"
         )
+        if info.get("bed_days_name"):
+            console.print(
+                f"Registered [bold]{info['bed_days_name']}@{alias}[/] "
+                f"(version {info.get('bed_days_version')})"
+            )
 
 
 #: Exit codes of ``riskstrat score`` (and the other commands where they apply).

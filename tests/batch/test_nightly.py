@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -146,3 +147,21 @@ def test_monitoring_flags_a_population_shifted_on_purpose(env, tmp_path):
     assert not same.loc[same.name == "age", "flag"].any()
     manifest = json.loads((tmp_path / "old/latest/manifest.json").read_text())
     assert "psi:age" in manifest["monitoring_flags"]
+
+
+def test_ranking_by_expected_bed_days_uses_the_bed_days_model_of_the_run(env, tmp_path):
+    from riskstrat.stratify import StratifySettings
+
+    folder, settings, loaded = env
+    settings = dataclasses.replace(
+        settings, stratify=StratifySettings(priority="expected_bed_days")
+    )
+    run = run_nightly(folder, as_of=D2, out=tmp_path, settings=settings).folder
+    manifest = json.loads((run / "manifest.json").read_text())
+    beds = manifest["bed_days_model"]
+    assert beds["name"] == "risk-bed-days" and beds["run_id"] == loaded.run_id
+    expected = pq.read_table(run / "expected_bed_days.parquet")
+    assert set(expected["model_version"].to_pylist()) == {beds["version"]}
+    cl = pq.read_table(run / "caseload.parquet").to_pandas()
+    new = cl[cl.status == "new"]
+    assert len(new) and new.expected_bed_days.notna().all()

@@ -94,3 +94,28 @@ def test_the_decision_is_logged_to_mlflow_and_a_dry_run_moves_nothing(store):
     assert last.data.params["challenger"] == "models:/p/1"
     assert last.data.params["promoted"] == "False"
     assert "auroc_difference" in last.data.metrics
+
+
+def test_models_sharing_a_feature_spec_share_one_cohort_build(store, monkeypatch):
+    import riskstrat.batch._promote as module
+
+    pop, uri = store
+    calls = []
+    real = module.build_cohort
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["spec"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "build_cohort", counting)
+    same = promote(
+        pop.tables, challenger="p/2", champion="p/2", tracking_uri=uri, dry_run=True
+    )
+    assert len(calls) == 1, calls
+    diff = same.table.set_index("model").loc["challenger - champion"]
+    assert diff["auroc"] == 0
+    calls.clear()
+    promote(
+        pop.tables, challenger="p/2", champion="p/1", tracking_uri=uri, dry_run=True
+    )
+    assert len(calls) == 2  # two specs, two builds

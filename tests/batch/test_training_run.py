@@ -144,6 +144,74 @@ def test_comparison_and_stale_tables(logged):
     assert first["auroc"] == pytest.approx(run.evaluations["lightgbm"].metric("auroc"))
 
 
+def test_bed_days_model_is_evaluated_logged_and_registered_beside_risk(
+    logged, small, tmp_path
+):
+    import mlflow
+
+    from riskstrat.features import build_features
+    from riskstrat.model import score_bed_days
+
+    run, uri = logged
+    assert run.models.bed_days_model is not None
+    # Registered as NAME-bed-days with the same alias, pinned to a version.
+    beds = load_model("risk-bed-days@champion", tracking_uri=uri)
+    risk = load_model("risk@champion", tracking_uri=uri)
+    assert beds.kind == "bed_days" and risk.kind == "risk"
+    assert beds.version == run.mlflow["bed_days_version"]
+    assert beds.run_id == risk.run_id  # the same training run
+    assert beds.feature_schema == risk.feature_schema
+    assert beds.design == risk.design
+    feats = build_features(small.tables, as_of=T1, spec=beds.design.feature_spec)
+    X = feats.to_pandas()[run.models.feature_columns]
+    np.testing.assert_array_equal(beds.predict(X), run.models.bed_days_model.predict(X))
+    with pytest.raises(TypeError, match="bed-days model"):
+        beds.predict_proba(X)
+    # Plain MLflow gets expected bed days, as score_bed_days does.
+    mlflow.set_tracking_uri(uri)
+    pyfunc = mlflow.pyfunc.load_model(f"models:/risk-bed-days/{beds.version}")
+    keyed = score_bed_days(beds, feats)
+    np.testing.assert_allclose(
+        pyfunc.predict(feats.to_pandas()),
+        keyed["expected_bed_days"].to_numpy(),
+        rtol=0,
+        atol=1e-12,
+    )
+    assert keyed["model_name"][0].as_py() == "risk-bed-days"
+    # Figures of the test year in the same run, and the capture table.
+    metrics = mlflow.MlflowClient(tracking_uri=uri).get_run(run.mlflow["run_id"])
+    metrics = metrics.data.metrics
+    for name in ("tweedie_deviance", "spearman", "gini", "mean_expected"):
+        assert metrics[f"test_bed_days_{name}"] == pytest.approx(run.bed_days[name])
+    capture = run.bed_day_capture
+    assert set(capture["ranking"]) == {"risk", "expected_bed_days", "rules", "ceiling"}
+    assert list(capture["share_of_cohort"].unique()) == [0.01, 0.03, 0.05, 0.1]
+    at5 = capture[capture["share_of_cohort"] == 0.05].set_index("ranking")
+    assert metrics["test_bed_day_capture_risk_5pct"] == pytest.approx(
+        at5.at["risk", "share_captured"]
+    )
+    # Hindsight captures the most; both models beat a random list of that size.
+    for ranking in ("risk", "expected_bed_days"):
+        assert at5.at[ranking, "share_captured"] > 0.05 * 1.5
+        assert at5.at[ranking, "share_captured"] <= at5.at["ceiling", "share_captured"]
+    assert len(run.bed_days_calibration) == 10
+    root = _artefacts(run.mlflow, uri, tmp_path)
+    for name in ("bed_day_capture.csv", "bed_days_calibration.csv"):
+        assert (root / "riskstrat" / name).is_file()
+
+
+def test_bed_days_can_be_turned_off(cached_population):
+    pop = cached_population(4_000, random_state=5)
+    design = ModelDesign(
+        cohort=CohortSettings(min_age=18),
+        temporal=TemporalDesign(train_as_of=(T0,), test_as_of=T1),
+        model_params={"max_trees": 20},
+    )
+    run = run_training(pop.tables, design, log=False, n_bootstraps=0, bed_days=False)
+    assert run.models.bed_days_model is None
+    assert run.bed_days is None and run.bed_day_capture is None
+
+
 def test_register_needs_logging(small):
     with pytest.raises(ValueError, match="register"):
         run_training(small.tables, _design(), log=False, register="x")

@@ -33,7 +33,14 @@ from riskstrat.batch._monitoring import monitoring_table
 from riskstrat.batch._publish import latest_run, publish_lock, publishing
 from riskstrat.explain import reasons
 from riskstrat.features import build_cohort, feature_schema, make_labels
-from riskstrat.model import check_features, known_labels, load_model, score
+from riskstrat.model import (
+    check_features,
+    known_labels,
+    load_bed_days_model,
+    load_model,
+    score,
+    score_bed_days,
+)
 from riskstrat.sources import ValidatedFolder, open_tables
 from riskstrat.stratify import Caseloads, StratifySettings, assign_tiers, caseloads
 
@@ -386,6 +393,10 @@ def run_nightly(
         loaded = load_model(settings.model, tracking_uri=settings.tracking_uri)
         spec = loaded.design.feature_spec
         check_features(loaded, feature_schema(spec))  # before any data is read
+        beds = None  # ranking by expected bed days: the bed-days model of its run
+        if settings.stratify.priority == "expected_bed_days":
+            beds = load_bed_days_model(loaded, tracking_uri=settings.tracking_uri)
+            check_features(beds, feature_schema(spec))
 
         stage("features")
         # Read once: the tables with prescriptions in the drug window are all the
@@ -410,13 +421,21 @@ def run_nightly(
             scores = _score_on_spark(loaded, feats)
         else:
             scores = score(loaded, feats)
+        ranked = scores
+        if beds is not None:
+            expected = score_bed_days(beds, feats)
+            ranked = scores.join(
+                expected.select(["patient_id", "as_of", "expected_bed_days"]),
+                keys=["patient_id", "as_of"],
+                join_type="left outer",
+            ).sort_by([("patient_id", "ascending"), ("as_of", "ascending")])
 
         stage("stratify")
         previous = latest_run(out, before=as_of)
         lists = None
         if settings.localities is not None:
             lists = caseloads(
-                scores,
+                ranked,
                 feats,
                 as_of=as_of,
                 localities=settings.localities,
@@ -498,6 +517,8 @@ def run_nightly(
         stage("write")
         outputs: dict[str, Any] = {}
         outputs |= _write(scores, folder, "scores")
+        if beds is not None:
+            outputs |= _write(expected, folder, "expected_bed_days")
         outputs |= _write(
             rejects.sort_by([("table", "ascending"), ("row", "ascending")])
             if rejects.num_rows
@@ -557,6 +578,9 @@ def run_nightly(
                 "run_id": loaded.run_id,
                 "feature_schema_hash": loaded.feature_schema["hash"],
             },
+            "bed_days_model": None
+            if beds is None
+            else {"name": beds.name, "version": beds.version, "run_id": beds.run_id},
             "people_scored": scores.num_rows,
             "alerts": {
                 "step_up": alerts.alerts.num_rows,

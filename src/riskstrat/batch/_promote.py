@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.metrics import roc_auc_score
 
-from riskstrat.features import build_cohort
+from riskstrat.features import FeatureSpec, build_cohort
 from riskstrat.model import (
     check_tracking_uri,
     default_tracking_uri,
@@ -156,22 +157,27 @@ def promote(
     horizon = old.design.temporal.horizon_days
     day = as_of or _matured_date(opened.extract_date, horizon)
     cohort = old.design.cohort
+    cohorts: dict[FeatureSpec, pa.Table] = {}  # one build per distinct spec
     frames = []
     for loaded in (old, new):
-        feats = build_cohort(
-            opened,
-            as_of=day,
-            spec=loaded.design.feature_spec,
-            min_age=cohort.min_age,
-            max_age=cohort.max_age,
-            horizon_days=horizon,
-        )
+        key = loaded.design.feature_spec  # frozen: equal specs, one key
+        if key not in cohorts:
+            cohorts[key] = build_cohort(
+                opened,
+                as_of=day,
+                spec=loaded.design.feature_spec,
+                min_age=cohort.min_age,
+                max_age=cohort.max_age,
+                horizon_days=horizon,
+            )
+        feats = cohorts[key]
         labels = feats.select(["patient_id", "as_of", f"label_{cohort.outcome}"])
         keep = [c for c in feats.column_names if not c.startswith("label_")]
         s = score(loaded, feats.select(keep)).to_pandas()
         frames.append(
             s.merge(labels.to_pandas(), on=["patient_id", "as_of"], validate="1:1")
         )
+    logger.info("promote: %d cohort build(s) for %d models on %s", len(cohorts), 2, day)
     both = frames[0].merge(
         frames[1][["patient_id", "as_of", "risk"]],
         on=["patient_id", "as_of"],

@@ -1,9 +1,12 @@
 """One training run: fit under a design, evaluate on the test year, log, register.
 
 This only composes stages: :func:`riskstrat.model.fit_models` (features, labels,
-LightGBM + calibration + baselines), :func:`riskstrat.report.evaluate` on the
-test year for every model, the stale-score check (the model trained at T0
-scoring later years), and :func:`riskstrat.model.log_training_run`.
+LightGBM + calibration + baselines, and the bed-days model), :func:`riskstrat.
+report.evaluate` on the test year for every model, the bed-days model's figures
+and the share of next-year bed days each ranking captures
+(:func:`riskstrat.model.evaluate_bed_days`, :func:`riskstrat.model.
+bed_day_capture`), the stale-score check (the model trained at T0 scoring later
+years), and :func:`riskstrat.model.log_training_run`.
 """
 
 from __future__ import annotations
@@ -22,17 +25,22 @@ import pyarrow as pa
 from riskstrat._utils import evaluation_groups
 from riskstrat.features import check_label_window, feature_schema
 from riskstrat.model import (
+    BED_DAYS_SUFFIX,
     ModelDesign,
     TrainedModels,
+    bed_day_capture,
     check_model_name,
     check_tracking_uri,
     check_trainable,
     cohort_frame,
     default_tracking_uri,
+    evaluate_bed_days,
     fit_models,
+    known_bed_days,
     known_labels,
     log_training_run,
     score,
+    score_bed_days,
 )
 from riskstrat.report import compare, evaluate, evaluation_figures
 from riskstrat.sources import open_tables
@@ -43,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 #: Metrics of the test year logged to MLflow for each model.
 _LOGGED = ("auroc", "auprc", "brier", "calibration_slope", "calibration_intercept")
+
+#: Caseload sizes, as shares of the test cohort, at which the share of next-year
+#: emergency bed days captured by each ranking is reported.
+CAPTURE_SHARES = (0.01, 0.03, 0.05, 0.10)
 
 
 @dataclass(frozen=True)
@@ -62,9 +74,20 @@ class TrainingRun:
         date: AUROC with CI, calibration slope and O/E, years since training.
     n_test : int
     mlflow : dict or None
-        ``run_id``, ``model_uri``, ``version``, ``tracking_uri`` when logged.
+        ``run_id``, ``model_uri``, ``version``, ``tracking_uri`` when logged
+        (with the bed-days model: ``bed_days_model_uri``, ``bed_days_name``,
+        ``bed_days_version``).
     seconds : dict of str to float
         Wall time of each step.
+    bed_days : dict or None
+        The bed-days model on the test year (:func:`evaluate_bed_days`):
+        Tweedie deviance, Spearman, Gini, mean expected and observed.
+    bed_days_calibration : DataFrame or None
+        Mean expected and observed bed days by decile of expected bed days.
+    bed_day_capture : DataFrame or None
+        Share of next-year emergency bed days a caseload of each size would
+        hold, ranking by risk, by expected bed days, by the seed's rules and
+        by hindsight (:func:`bed_day_capture`), with ``share_of_cohort``.
     """
 
     models: TrainedModels
@@ -74,6 +97,9 @@ class TrainingRun:
     n_test: int
     mlflow: dict[str, str | None] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    bed_days: dict[str, float] | None = None
+    bed_days_calibration: pd.DataFrame | None = None
+    bed_day_capture: pd.DataFrame | None = None
 
 
 def _scored(
@@ -126,6 +152,8 @@ def run_training(
     n_bootstraps: int = 200,
     oracle_paths: int = 64,
     engine: Literal["duckdb", "spark"] = "duckdb",
+    bed_days: bool = True,
+    capture_shares: Sequence[float] = CAPTURE_SHARES,
 ) -> TrainingRun:
     """Fit, evaluate on the test year, check stale scores, log and register.
 
@@ -157,6 +185,13 @@ def run_training(
         AUROC was ~0.002 under the exact value (issue 13), about 15 % of the
         model-oracle gap; use 64 or more for validity figures.
     engine : {"duckdb", "spark"}, default="duckdb"
+    bed_days : bool, default=True
+        Also fit the bed-days model (:class:`riskstrat.model.BedDaysModel`) on
+        the same training cohort, evaluate it on the test year, log its figures
+        to the same run and, with ``register``, register it as
+        ``register + "-bed-days"`` with the same ``alias``. False: risk only.
+    capture_shares : sequence of float, default=(0.01, 0.03, 0.05, 0.10)
+        Caseload sizes, as shares of the test cohort, for the bed-day capture.
 
     Returns
     -------
@@ -168,28 +203,34 @@ def run_training(
     if log:
         tracking_uri = check_tracking_uri(tracking_uri or default_tracking_uri())
         check_model_name(register, alias if register else None)
+        if register and bed_days:
+            check_model_name(register + BED_DAYS_SUFFIX)
+    bad = [x for x in capture_shares if not 0 < x <= 1]
+    if bed_days and (bad or not capture_shares):
+        raise ValueError(
+            "The `capture_shares` parameter of run_training must hold shares in "
+            f"(0, 1]. Got {list(capture_shares)!r} instead."
+        )
     tables = open_tables(tables)
     horizon = design.temporal.horizon_days
     for day in (*design.temporal.train_as_of, design.temporal.test_as_of, *stale_as_of):
         check_label_window(tables, as_of=day, horizon_days=horizon)
     seconds: dict[str, float] = {}
     tic = time.perf_counter()
-    models = fit_models(tables, design, engine=engine)
+    models = fit_models(tables, design, engine=engine, bed_days=bed_days)
     seconds["fit_total"] = time.perf_counter() - tic
     seconds["fit_models"] = models.fit_seconds
 
     tic = time.perf_counter()
-    test = known_labels(
-        cohort_frame(
-            tables,
-            as_of=design.temporal.test_as_of,
-            cohort=design.cohort,
-            horizon_days=horizon,
-            spec=design.feature_spec,
-            engine=engine,
-        ),
-        what="test year",
+    test_raw = cohort_frame(
+        tables,
+        as_of=design.temporal.test_as_of,
+        cohort=design.cohort,
+        horizon_days=horizon,
+        spec=design.feature_spec,
+        engine=engine,
     )
+    test = known_labels(test_raw, what="test year")
     check_trainable(test["label"].to_numpy(), what="test year")
     test = _scored(models, test, truth, design.temporal.test_as_of, oracle_paths)
     y = test["label"].to_numpy()
@@ -209,6 +250,11 @@ def run_training(
     }
     comparison = compare(evaluations)
     seconds["evaluate"] = time.perf_counter() - tic
+    beds: tuple[dict, pd.DataFrame, pd.DataFrame] | None = None
+    if models.bed_days_model is not None:
+        tic = time.perf_counter()
+        beds = _bed_days_figures(models, test, capture_shares)
+        seconds["evaluate_bed_days"] = time.perf_counter() - tic
 
     tic = time.perf_counter()
     stale = _stale_table(
@@ -240,9 +286,23 @@ def run_training(
         metrics["fit_seconds"] = models.fit_seconds
         for row in stale.itertuples():
             metrics[f"stale_auroc_{row.years_since_training:g}y"] = row.auroc
+        for key, value in models.enrolled.items():
+            if key != "enrolments_known":
+                metrics[f"training_{key}"] = float(value)
         summary = {f"evaluation_{k}": v for k, v in main.to_frames().items()}
         summary["comparison"] = comparison
         summary["stale_scores"] = stale
+        if beds is not None:
+            figures_bd, calibration_bd, capture = beds
+            metrics.update({f"test_bed_days_{k}": v for k, v in figures_bd.items()})
+            metrics["n_fit_bed_days"] = models.n_bed_days
+            for row in capture.itertuples():
+                pct = f"{100 * row.share_of_cohort:g}".replace(".", "_")
+                metrics[f"test_bed_day_capture_{row.ranking}_{pct}pct"] = float(
+                    row.share_captured
+                )
+            summary["bed_days_calibration"] = calibration_bd
+            summary["bed_day_capture"] = capture
         info = log_training_run(
             models.risk_model,
             schema=feature_schema(design.feature_spec),
@@ -255,6 +315,7 @@ def run_training(
             alias=alias,
             tracking_uri=tracking_uri,
             run_name=run_name,
+            bed_days_model=models.bed_days_model,
         )
         seconds["log"] = time.perf_counter() - tic
     return TrainingRun(
@@ -265,7 +326,74 @@ def run_training(
         n_test=len(test),
         mlflow=info,
         seconds=seconds,
+        bed_days=None if beds is None else beds[0],
+        bed_days_calibration=None if beds is None else beds[1],
+        bed_day_capture=None if beds is None else beds[2],
     )
+
+
+def _bed_days_figures(
+    models: TrainedModels, test: pd.DataFrame, shares: Sequence[float]
+) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """The bed-days model on the test year, and what each ranking captures.
+
+    People whose bed days are unknown are left out (with a warning); the
+    rankings compare the same people, joined by key.
+    """
+    keys = ["patient_id", "as_of"]
+    frame = known_bed_days(test, what="test year (bed days)")
+    features = pa.Table.from_pandas(
+        frame[keys + models.feature_columns], preserve_index=False
+    )
+    expected = score_bed_days(models.bed_days_model, features).to_pandas()
+    frame = frame.merge(expected[[*keys, "expected_bed_days"]], on=keys, validate="1:1")
+    model = models.bed_days_model
+    figures, calibration = evaluate_bed_days(
+        frame["label_bed_days"].to_numpy(),
+        frame["expected_bed_days"].to_numpy(),
+        power=getattr(model, "tweedie_variance_power", 1.5),
+    )
+    ids = frame["patient_id"].astype(str).tolist()
+    n = len(ids)
+    asked: dict[int, float] = {}
+    for share in sorted(shares):
+        asked.setdefault(max(1, round(share * n)), share)
+    caps = sorted(asked)
+    capture = bed_day_capture(
+        pa.table(
+            {
+                "patient_id": ids,
+                "emergency_bed_days": pa.array(
+                    frame["label_bed_days"].round().astype("int64"), pa.int64()
+                ),
+            }
+        ),
+        scores=pa.table({"patient_id": ids, "risk": frame["lightgbm"].to_numpy()}),
+        expected=pa.table(
+            {"patient_id": ids, "expected_bed_days": frame["expected_bed_days"]}
+        ),
+        features=pa.table(
+            {
+                "patient_id": ids,
+                "essex_priority": pa.array(
+                    frame["essex_priority"].astype("Int64"), pa.int64()
+                ),
+            }
+        ),
+        capacity=caps,
+    ).to_pandas()
+    capture.insert(1, "share_of_cohort", capture["capacity"].map(asked))
+    logger.info(
+        "bed days, test year: %d people, Spearman %.3f, Gini %.3f; at %d people "
+        "captured by risk %.1f %%, by expected bed days %.1f %%",
+        n,
+        figures["spearman"],
+        figures["gini"],
+        caps[-1],
+        100 * capture.loc[capture["capacity"] == caps[-1], "share_captured"].iloc[0],
+        100 * capture.loc[capture["capacity"] == caps[-1], "share_captured"].iloc[1],
+    )
+    return figures, calibration, capture
 
 
 def _stale_table(

@@ -14,6 +14,7 @@ from riskstrat.features._build import (
     build_cohort,
     build_features,
     check_label_window,
+    enrolment_time,
     make_labels,
 )
 from riskstrat.features._comorbidity import CHARLSON, ELIXHAUSER, expand_codes
@@ -29,6 +30,7 @@ __all__ = [
     "build_features",
     "check_label_window",
     "cohort_schema",
+    "enrolment_time",
     "expand_codes",
     "feature_schema",
     "label_schema",

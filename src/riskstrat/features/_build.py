@@ -14,6 +14,8 @@ from riskstrat.features._engine import Engine, run_sql
 from riskstrat.features._prepare import prepare, unknown_groups
 from riskstrat.features._spec import FeatureSpec
 from riskstrat.features._sql import (
+    _cohort,
+    _d,
     cohort_schema,
     cohort_sql,
     feature_schema,
@@ -23,7 +25,7 @@ from riskstrat.features._sql import (
 )
 from riskstrat.sources import open_tables
 
-__all__ = ["build_cohort", "build_features", "make_labels"]
+__all__ = ["build_cohort", "build_features", "enrolment_time", "make_labels"]
 
 logger = logging.getLogger(__name__)
 
@@ -333,3 +335,112 @@ def build_cohort(
         time.perf_counter() - tic,
     )
     return out
+
+
+#: Schema of :func:`enrolment_time`.
+ENROLMENT_TIME_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.string()),
+        ("as_of", pa.date32()),
+        ("enrolled_on_as_of", pa.bool_()),
+        ("enrol_date", pa.date32()),
+        ("first_emergency_date", pa.date32()),
+        ("bed_days_before_enrolment", pa.int64()),
+    ]
+)
+
+
+def enrolment_time(
+    tables,
+    *,
+    as_of: dt.date,
+    horizon_days: int = 365,
+    engine: Engine = "duckdb",
+    spark=None,
+) -> pa.Table | None:
+    """Person-time under case management around a label window, for training.
+
+    One row per person of the cohort on ``as_of`` (alive and registered), keyed
+    ``(patient_id, as_of)``:
+
+    - ``enrolled_on_as_of``: an enrolment is open on ``as_of`` (``enrol_date <
+      as_of`` and ``end_date`` null or ``>= as_of``, as in
+      :func:`riskstrat.stratify.open_enrolments`);
+    - ``enrol_date``: the first enrolment starting in ``[as_of, as_of +
+      horizon_days)``, null if none — the label window is under case management
+      from that day;
+    - ``first_emergency_date``: the first emergency admission in the window;
+    - ``bed_days_before_enrolment``: emergency bed days of spells admitted in
+      ``[as_of, enrol_date)`` (counted like the label's), null without an
+      enrolment in the window.
+
+    Returns None when the source has no ``enrolments`` table: who was under
+    case management is then unknown, and nothing can be left out.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from riskstrat.synth import Programme, make_population
+    >>> pop = make_population(400, programme=Programme(start=dt.date(2020, 4, 1)))
+    >>> t = enrolment_time(pop.tables, as_of=dt.date(2021, 4, 1))
+    >>> t.column_names[2:4]
+    ['enrolled_on_as_of', 'enrol_date']
+    """
+    as_of = check_date(as_of, "as_of")
+    _check_horizon(horizon_days, "enrolment_time")
+    opened = _opened(tables)
+    check_label_window(opened, as_of=as_of, horizon_days=horizon_days)
+    tables = opened.read(issued_from=as_of, issued_before=as_of)
+    if "enrolments" in tables.absent:
+        return None
+    a = _d(as_of)
+    end = as_of + dt.timedelta(days=horizon_days)
+    e = _d(end)
+    stop = _d(min(tables.extract_date or end, end))
+    sql = f"""WITH {_cohort(as_of)},
+enr AS (
+    SELECT patient_id,
+        max(CASE WHEN enrol_date < {a} AND (end_date IS NULL OR end_date >= {a})
+            THEN 1 ELSE 0 END) AS open_on,
+        min(CASE WHEN enrol_date >= {a} AND enrol_date < {e}
+            THEN enrol_date END) AS enrol_date
+    FROM enrolments
+    GROUP BY patient_id
+),
+em AS (
+    SELECT patient_id, admission_date, discharge_date
+    FROM admissions
+    WHERE emergency AND admission_date >= {a} AND admission_date < {e}
+),
+first_em AS (
+    SELECT patient_id, min(admission_date) AS first_emergency_date
+    FROM em GROUP BY patient_id
+),
+before_enrol AS (
+    SELECT m.patient_id, sum(date_diff('day', m.admission_date,
+        LEAST(COALESCE(m.discharge_date, {stop}), {stop}))) AS bed_days
+    FROM em m JOIN enr r ON r.patient_id = m.patient_id
+    WHERE r.enrol_date IS NOT NULL AND m.admission_date < r.enrol_date
+    GROUP BY m.patient_id
+)
+SELECT
+    c.patient_id,
+    {a} AS as_of,
+    COALESCE(r.open_on, 0) = 1 AS enrolled_on_as_of,
+    r.enrol_date,
+    f.first_emergency_date,
+    CASE WHEN r.enrol_date IS NULL THEN NULL
+        ELSE COALESCE(b.bed_days, 0) END AS bed_days_before_enrolment
+FROM cohort c
+LEFT JOIN enr r ON r.patient_id = c.patient_id
+LEFT JOIN first_em f ON f.patient_id = c.patient_id
+LEFT JOIN before_enrol b ON b.patient_id = c.patient_id"""
+    adm = tables.admissions
+    inputs = {
+        "patients": tables.patients,
+        "admissions": adm.select(
+            ["patient_id", "admission_date", "discharge_date", "emergency"]
+        ),
+        "enrolments": tables.enrolments,
+    }
+    return run_sql(sql, inputs, ENROLMENT_TIME_SCHEMA, engine=engine, spark=spark)

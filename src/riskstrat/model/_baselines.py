@@ -40,8 +40,8 @@ class LogisticBaseline(BinaryTableClassifier):
         self.C = C
         self.max_iter = max_iter
 
-    def fit(self, X, y) -> LogisticBaseline:
-        """Fit on a feature table and 0/1 outcomes."""
+    def fit(self, X, y, sample_weight=None) -> LogisticBaseline:
+        """Fit on a feature table and 0/1 outcomes (optionally weighted rows)."""
         M, y = self._fit_inputs(X, y)
         cat = [] if self.encoder_ is None else self.encoder_.categorical_indices_
         num = [j for j in range(M.shape[1]) if j not in cat]
@@ -56,7 +56,7 @@ class LogisticBaseline(BinaryTableClassifier):
                 handle_unknown="ignore", sparse_output=False
             ).fit(np.nan_to_num(M[:, cat], nan=-1))
         self.logit_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
-            self._design(M), y
+            self._design(M), y, sample_weight=sample_weight
         )
         self.n_iter_ = self.logit_.n_iter_
         return self
@@ -114,16 +114,18 @@ class RulesScorer(ClassifierMixin, BaseEstimator):
         level = pd.to_numeric(df[self.priority_column], errors="coerce")
         return level.fillna(0).to_numpy(dtype=np.int64)  # 0 = no rule met
 
-    def fit(self, X, y) -> RulesScorer:
-        """Learn the event rate of each priority level."""
+    def fit(self, X, y, sample_weight=None) -> RulesScorer:
+        """Learn the (weighted) event rate of each priority level."""
         y = _check_binary(y)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
         level = self._levels(X)
-        overall = float(y.mean())
+        overall = float((w * y).sum() / w.sum())
         self.rates_: dict[int, float] = {}
         for lv in np.unique(level):
             sel = level == lv
             self.rates_[int(lv)] = float(
-                (y[sel].sum() + self.smoothing * overall) / (sel.sum() + self.smoothing)
+                ((w * y)[sel].sum() + self.smoothing * overall)
+                / (w[sel].sum() + self.smoothing)
             )
         self.overall_rate_ = overall
         self.classes_ = np.array([0, 1])

@@ -51,8 +51,8 @@ class ScoreCalibrator(BaseEstimator):
     def __init__(self, *, method: Literal["sigmoid", "isotonic"] = "sigmoid") -> None:
         self.method = method
 
-    def fit(self, scores, y) -> ScoreCalibrator:
-        """Fit on scores of held-out people and their outcomes."""
+    def fit(self, scores, y, *, sample_weight=None) -> ScoreCalibrator:
+        """Fit on scores of held-out people and their outcomes (optionally weighted)."""
         if self.method not in ("sigmoid", "isotonic"):
             raise ValueError(
                 "The `method` parameter of ScoreCalibrator must be 'sigmoid' or "
@@ -61,10 +61,14 @@ class ScoreCalibrator(BaseEstimator):
         s = np.asarray(scores, dtype=np.float64)
         y = _check_binary(y)
         if self.method == "sigmoid":
-            lr = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(s)[:, None], y)
+            lr = LogisticRegression(C=1e6, max_iter=1000).fit(
+                _logit(s)[:, None], y, sample_weight=sample_weight
+            )
             self.coef_ = (float(lr.intercept_[0]), float(lr.coef_[0, 0]))
         else:
-            iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(s, y)
+            iso = IsotonicRegression(out_of_bounds="clip", y_min=0, y_max=1).fit(
+                s, y, sample_weight=sample_weight
+            )
             self.x_ = np.asarray(iso.X_thresholds_, dtype=np.float64)
             self.y_ = np.asarray(iso.y_thresholds_, dtype=np.float64)
         return self
@@ -120,11 +124,13 @@ class CalibratedRiskModel(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.method = method
 
-    def fit(self, X, y) -> CalibratedRiskModel:
-        """Fit the calibrator on held-out ``X, y``."""
+    def fit(self, X, y, *, sample_weight=None) -> CalibratedRiskModel:
+        """Fit the calibrator on held-out ``X, y`` (optionally weighted)."""
         check_is_fitted(self.estimator)
         raw = self.estimator.predict_proba(X)[:, 1]
-        self.calibrator_ = ScoreCalibrator(method=self.method).fit(raw, y)
+        self.calibrator_ = ScoreCalibrator(method=self.method).fit(
+            raw, y, sample_weight=sample_weight
+        )
         self.classes_ = np.array([0, 1])
         return self
 

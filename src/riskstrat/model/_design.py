@@ -112,7 +112,20 @@ class ModelDesign:
     cohort : CohortSettings
     temporal : TemporalDesign
     model_params : dict
-        ``RiskModel`` parameters (``get_params()``).
+        ``RiskModel`` parameters (``get_params()``). Those the two LightGBM
+        models share (learning rate, depth, leaves, trees, early stopping...)
+        apply to the bed-days model too.
+    bed_days_params : dict
+        ``BedDaysModel`` parameters over the shared ones of ``model_params``
+        (e.g. ``tweedie_variance_power``).
+    enrolled_time : {"censor", "keep"}, default="censor"
+        Person-time under case management in training labels (decision 0017).
+        ``"censor"``: people enrolled on a training date are left out, and a
+        label window that an enrolment interrupts is censored at the enrolment
+        date — an event before it counts, the untreated rest of the window is
+        imputed from a first fit (constant hazard). ``"keep"``: labels as
+        recorded, treated time included (the naive model: it under-predicts
+        the untreated risk of the people a programme enrols).
     calibration : {"isotonic", "sigmoid"}, default="sigmoid"
     feature_spec : FeatureSpec, default=FeatureSpec()
         The feature specification training features are built with. It is saved
@@ -125,11 +138,18 @@ class ModelDesign:
     cohort: CohortSettings
     temporal: TemporalDesign
     model_params: dict[str, Any] = field(default_factory=dict)
+    bed_days_params: dict[str, Any] = field(default_factory=dict)
+    enrolled_time: Literal["censor", "keep"] = "censor"
     calibration: Literal["isotonic", "sigmoid"] = "sigmoid"
     feature_spec: FeatureSpec = field(default_factory=FeatureSpec)
     random_state: int = 0
 
     def __post_init__(self) -> None:
+        if self.enrolled_time not in ("censor", "keep"):
+            raise ValueError(
+                "The `enrolled_time` parameter of ModelDesign must be 'censor' or "
+                f"'keep'. Got {self.enrolled_time!r} instead."
+            )
         if not isinstance(self.feature_spec, FeatureSpec):
             raise TypeError(
                 "The `feature_spec` parameter of ModelDesign must be a "
@@ -161,6 +181,9 @@ class ModelDesign:
                 calibration_share=t["calibration_share"],
             ),
             model_params=d["model_params"],
+            bed_days_params=d.get("bed_days_params") or {},
+            # Designs saved before the choice existed were trained on all time.
+            enrolled_time=d.get("enrolled_time", "keep"),
             calibration=d["calibration"],
             feature_spec=FeatureSpec.from_dict(d.get("feature_spec") or {}),
             random_state=d["random_state"],

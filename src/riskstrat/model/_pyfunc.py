@@ -13,7 +13,10 @@ Text columns are ``string``, flags ``boolean``, shares ``double``; counts are
 declared ``any`` because a count a source cannot support is null, and pandas
 then holds the column as float64 while MLflow refuses both int→double and
 float→long (decision 0015). The key columns (``patient_id``, ``as_of``) are
-optional and ignored. ``predict`` returns the calibrated risk per input row.
+optional and ignored. ``predict`` returns the calibrated risk per input row —
+or, for the bed-days model registered beside it (``NAME-bed-days``, a LightGBM
+Tweedie regressor with the same files and the same loader), the expected
+emergency bed days in the next year.
 """
 
 from __future__ import annotations
@@ -41,7 +44,11 @@ MODEL_FILES = (
 KEY_COLUMNS = ("patient_id", "as_of")
 
 
-def signature(schema: pa.Schema):
+#: The output column of each kind of model (``model.json``'s ``kind``).
+OUTPUTS = {"risk": "risk", "bed_days": "expected_bed_days"}
+
+
+def signature(schema: pa.Schema, *, output: str = "risk"):
     """Column-based MLflow signature of a feature table's Arrow schema."""
     from mlflow.models import ModelSignature
     from mlflow.types import ColSpec, Schema, TensorSpec
@@ -61,7 +68,7 @@ def signature(schema: pa.Schema):
         else:  # integers: may be null (unknown), see the module docstring
             cols.append(ColSpec(AnyType(), f.name))
     return ModelSignature(
-        inputs=Schema(cols), outputs=Schema([ColSpec("double", "risk")])
+        inputs=Schema(cols), outputs=Schema([ColSpec("double", output)])
     )
 
 
@@ -91,13 +98,15 @@ class RiskPyfunc:
         self.model = model
 
     def predict(self, model_input, params=None) -> np.ndarray:
-        """Calibrated risk for each row of a feature table (pandas)."""
+        """Calibrated risk (or expected bed days) for each row of a feature table."""
         df = model_input
         if isinstance(df, pa.Table):
             df = df.to_pandas()
         if not isinstance(df, pd.DataFrame):
             df = pd.DataFrame(df)
-        return np.asarray(self.model.predict_proba(df)[:, 1], dtype=np.float64)
+        if hasattr(self.model, "predict_proba"):
+            return np.asarray(self.model.predict_proba(df)[:, 1], dtype=np.float64)
+        return np.asarray(self.model.predict(df), dtype=np.float64)
 
 
 def _load_pyfunc(data_path: str) -> RiskPyfunc:

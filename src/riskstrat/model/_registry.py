@@ -28,12 +28,14 @@ import pandas as pd
 import pyarrow as pa
 
 from riskstrat.exceptions import SchemaError
+from riskstrat.model._bed_days import BedDaysModel
 from riskstrat.model._calibration import CalibratedRiskModel, ScoreCalibrator
 from riskstrat.model._design import ModelDesign
 from riskstrat.model._encoding import FrameEncoder, feature_schema
 from riskstrat.model._pyfunc import (
     DATA_DIR,
     MODEL_FILES,
+    OUTPUTS,
     dumps,
     input_example,
     signature,
@@ -41,11 +43,13 @@ from riskstrat.model._pyfunc import (
 from riskstrat.model._risk_model import RiskModel
 
 __all__ = [
+    "BED_DAYS_SUFFIX",
     "DEFAULT_EXPERIMENT",
     "LoadedModel",
     "check_model_name",
     "check_tracking_uri",
     "default_tracking_uri",
+    "load_bed_days_model",
     "load_model",
     "log_training_run",
     "model_from_files",
@@ -54,6 +58,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXPERIMENT = "riskstrat"
+#: The bed-days model of a run is registered as ``NAME`` + this suffix, with the
+#: same alias as the risk model ``NAME``.
+BED_DAYS_SUFFIX = "-bed-days"
 _LOADER_MODULE = "riskstrat.model._pyfunc"
 _URI_SCHEMES = (
     "sqlite",
@@ -215,15 +222,21 @@ def _fail_abandoned_runs(client, experiment_id: str) -> int:
     return len(stale)
 
 
-def _unwrap(model) -> tuple[RiskModel, ScoreCalibrator | None]:
+def _unwrap(
+    model,
+) -> tuple[RiskModel | BedDaysModel, ScoreCalibrator | None]:
     if isinstance(model, CalibratedRiskModel):
         return model.estimator, model.calibrator_
-    if isinstance(model, RiskModel):
+    if isinstance(model, RiskModel | BedDaysModel):
         return model, None
     raise TypeError(
-        "log_training_run logs a RiskModel or a CalibratedRiskModel wrapping one. "
-        f"Got {type(model).__name__} instead."
+        "log_training_run logs a RiskModel or a CalibratedRiskModel wrapping one "
+        f"(and a BedDaysModel beside it). Got {type(model).__name__} instead."
     )
+
+
+def _kind(model) -> str:
+    return "bed_days" if isinstance(model, BedDaysModel) else "risk"
 
 
 def _write_model_files(
@@ -233,12 +246,15 @@ def _write_model_files(
     base, calibrator = _unwrap(model)
     folder.mkdir(parents=True, exist_ok=True)
     base.booster_.save_model(str(folder / "model.lgb"))
+    kind = _kind(base)
     payload = {
         "format": "riskstrat-model-2",
+        "kind": kind,
         "encoder": base.encoder_.to_dict() if base.encoder_ is not None else None,
-        "classes": [int(c) for c in base.classes_],
+        "classes": None if kind == "bed_days" else [int(c) for c in base.classes_],
         "calibrator": None if calibrator is None else calibrator.to_dict(),
         "best_iteration": base.best_iteration_,
+        "balance": getattr(base, "balance_", None),
         "params": base.get_params(),
     }
     (folder / "model.json").write_text(dumps(payload))
@@ -247,15 +263,19 @@ def _write_model_files(
     (folder / "reference.json").write_text(dumps(reference))
 
 
-def model_from_files(folder: Path) -> tuple[RiskModel | CalibratedRiskModel, dict]:
+def model_from_files(
+    folder: Path,
+) -> tuple[RiskModel | CalibratedRiskModel | BedDaysModel, dict]:
     """Rebuild a model from the text files :func:`log_training_run` writes.
 
     Reads ``model.lgb`` with LightGBM's text parser and the rest as JSON;
-    nothing is unpickled.
+    nothing is unpickled. ``model.json``'s ``kind`` says which model it is:
+    ``risk`` (the default, for files written before bed-days models were
+    registered) or ``bed_days``.
 
     Returns
     -------
-    model : RiskModel or CalibratedRiskModel
+    model : RiskModel, CalibratedRiskModel or BedDaysModel
     info : dict
         ``design`` (:class:`ModelDesign`), ``feature_schema`` and ``reference``
         (the training distribution) as dicts.
@@ -272,20 +292,32 @@ def model_from_files(folder: Path) -> tuple[RiskModel | CalibratedRiskModel, dic
             f"model.json has format {payload.get('format')!r}; this riskstrat reads "
             "'riskstrat-model-2'. Retrain the model with this version."
         )
-    base = RiskModel(**payload["params"])
+    kind = payload.get("kind", "risk")
+    if kind not in OUTPUTS:
+        raise SchemaError(
+            f"model.json has kind {kind!r}; this riskstrat reads {sorted(OUTPUTS)}."
+        )
+    base: RiskModel | BedDaysModel = (
+        BedDaysModel(**payload["params"])
+        if kind == "bed_days"
+        else RiskModel(**payload["params"])
+    )
     base.booster_ = lightgbm.Booster(model_file=str(folder / "model.lgb"))
     base.encoder_ = (
         None
         if payload["encoder"] is None
         else FrameEncoder.from_dict(payload["encoder"])
     )
-    base.classes_ = np.asarray(payload["classes"])
+    if isinstance(base, RiskModel):
+        base.classes_ = np.asarray(payload["classes"])
+    else:
+        base.balance_ = float(payload.get("balance") or 1.0)
     base.best_iteration_ = int(payload["best_iteration"])
     if base.encoder_ is not None:
         base.feature_names_in_ = np.asarray(base.encoder_.columns_, dtype=object)
         base.n_features_in_ = len(base.encoder_.columns_)
-    model: RiskModel | CalibratedRiskModel = base
-    if payload["calibrator"] is not None:
+    model: RiskModel | CalibratedRiskModel | BedDaysModel = base
+    if payload["calibrator"] is not None and isinstance(base, RiskModel):
         cal = CalibratedRiskModel(base, method=payload["calibrator"]["method"])
         cal.calibrator_ = ScoreCalibrator.from_dict(payload["calibrator"])
         cal.classes_ = base.classes_
@@ -312,6 +344,7 @@ def log_training_run(
     tracking_uri: str | None = None,
     experiment: str = DEFAULT_EXPERIMENT,
     run_name: str | None = None,
+    bed_days_model: BedDaysModel | None = None,
 ) -> dict[str, str | None]:
     """Log one training run to MLflow and optionally register the model.
 
@@ -341,12 +374,18 @@ def log_training_run(
         Defaults to :func:`default_tracking_uri`.
     experiment : str, default="riskstrat"
     run_name : str, optional
+    bed_days_model : BedDaysModel, optional
+        Expected emergency bed days, fitted on the same cohort and features.
+        Logged in the same run as a second pyfunc (``bed_days_model/``, same
+        loader, same design and feature schema) and, with ``register``,
+        registered as ``register + "-bed-days"`` with the same ``alias``.
 
     Returns
     -------
     dict
         ``run_id``, ``model_uri``, ``version`` (None if not registered),
-        ``tracking_uri``.
+        ``tracking_uri``; with a bed-days model also ``bed_days_model_uri``,
+        ``bed_days_name`` and ``bed_days_version``.
 
     Notes
     -----
@@ -356,12 +395,16 @@ def log_training_run(
     run that fails while logging is marked FAILED and its model is not
     registered.
     """
-    import lightgbm
-    import mlflow.pyfunc
-
     uri = check_tracking_uri(tracking_uri or default_tracking_uri())
     check_model_name(register, alias if register else None)
+    if register and bed_days_model is not None:
+        check_model_name(register + BED_DAYS_SUFFIX)
     base, _ = _unwrap(model)
+    if bed_days_model is not None and not isinstance(bed_days_model, BedDaysModel):
+        raise TypeError(
+            "The `bed_days_model` parameter of log_training_run must be a "
+            f"BedDaysModel. Got {type(bed_days_model).__name__} instead."
+        )
     saved_schema = feature_schema(schema)
     design = json.loads(design_json)
     mlflow = _mlflow(uri)
@@ -383,47 +426,99 @@ def log_training_run(
                 (d / "model_design.json").write_text(design_json)
                 (d / "feature_schema.json").write_text(dumps(saved_schema))
                 importance.to_csv(d / "feature_importance.csv", index=False)
+                if bed_days_model is not None:
+                    pd.DataFrame(
+                        sorted(
+                            bed_days_model.feature_importance().items(),
+                            key=lambda kv: -kv[1],
+                        ),
+                        columns=["feature", "gain"],
+                    ).to_csv(d / "bed_days_feature_importance.csv", index=False)
                 for name, table in (tables or {}).items():
                     table.to_csv(d / f"{name}.csv", index=False)
                 for name, fig in (figures or {}).items():
                     fig.savefig(d / f"{name}.png", dpi=110, bbox_inches="tight")
                 mlflow.log_artifacts(str(d), artifact_path="riskstrat")
-                data = Path(tmp) / DATA_DIR
-                _write_model_files(
-                    model,
-                    data,
-                    schema=saved_schema,
-                    design_json=design_json,
-                    reference=dict(reference or {}),
-                )
-                info = mlflow.pyfunc.log_model(
-                    name="model",
-                    loader_module="riskstrat.model._pyfunc",
-                    data_path=str(data),
-                    signature=signature(schema),
-                    input_example=input_example(schema),
-                    pip_requirements=[
-                        "riskstrat",
-                        f"lightgbm=={lightgbm.__version__}",
-                    ],
-                )
+                logged = {
+                    "model": _log_pyfunc(
+                        model,
+                        Path(tmp) / "risk",
+                        name="model",
+                        schema=schema,
+                        saved_schema=saved_schema,
+                        design_json=design_json,
+                        reference=dict(reference or {}),
+                    )
+                }
+                if bed_days_model is not None:
+                    logged["bed_days_model"] = _log_pyfunc(
+                        bed_days_model,
+                        Path(tmp) / "bed_days",
+                        name="bed_days_model",
+                        schema=schema,
+                        saved_schema=saved_schema,
+                        design_json=design_json,
+                        reference={},
+                    )
             run_id = run.info.run_id
-        version = None
+        out: dict[str, str | None] = {
+            "run_id": run_id,
+            "model_uri": logged["model"],
+            "version": None,
+            "tracking_uri": uri,
+        }
+        if bed_days_model is not None:
+            out["bed_days_model_uri"] = logged["bed_days_model"]
+            out["bed_days_name"] = None
+            out["bed_days_version"] = None
         if register:
-            mv = mlflow.register_model(info.model_uri, register)
-            version = str(mv.version)
-            client.set_registered_model_alias(register, alias, version)
+            mv = mlflow.register_model(logged["model"], register)
+            out["version"] = str(mv.version)
+            client.set_registered_model_alias(register, alias, str(mv.version))
+            if bed_days_model is not None:
+                beds = register + BED_DAYS_SUFFIX
+                mv = mlflow.register_model(logged["bed_days_model"], beds)
+                out["bed_days_name"] = beds
+                out["bed_days_version"] = str(mv.version)
+                client.set_registered_model_alias(beds, alias, str(mv.version))
     logger.info(
-        "mlflow: run %s logged%s",
+        "mlflow: run %s logged%s%s",
         run_id,
-        f", registered {register} v{version}" if register else "",
+        f", registered {register} v{out['version']}" if register else "",
+        f" and {out.get('bed_days_name')} v{out.get('bed_days_version')}"
+        if register and bed_days_model is not None
+        else "",
     )
-    return {
-        "run_id": run_id,
-        "model_uri": info.model_uri,
-        "version": version,
-        "tracking_uri": uri,
-    }
+    return out
+
+
+def _log_pyfunc(
+    model,
+    folder: Path,
+    *,
+    name: str,
+    schema: pa.Schema,
+    saved_schema: dict,
+    design_json: str,
+    reference: dict,
+) -> str:
+    """Log ``model`` as riskstrat's pyfunc named ``name`` in the active run."""
+    import lightgbm
+    import mlflow.pyfunc
+
+    data = folder / DATA_DIR
+    _write_model_files(
+        model, data, schema=saved_schema, design_json=design_json, reference=reference
+    )
+    info = mlflow.pyfunc.log_model(
+        name=name,
+        loader_module=_LOADER_MODULE,
+        data_path=str(data),
+        signature=signature(schema, output=OUTPUTS[_kind(_unwrap(model)[0])]),
+        input_example=input_example(schema),
+        pip_requirements=["riskstrat", f"lightgbm=={lightgbm.__version__}"],
+    )
+    return str(info.model_uri)
 
 
 @dataclass(frozen=True)
@@ -431,11 +526,14 @@ class LoadedModel:
     """A registered model as loaded: the estimator, its design and its origin.
 
     ``version`` is the exact version resolved when loading (an alias can move
-    later; a run records this version, never the alias).
+    later; a run records this version, never the alias). A risk model gives
+    probabilities (:meth:`predict_proba`); a bed-days model (``kind ==
+    "bed_days"``, registered as ``NAME-bed-days``) gives expected emergency bed
+    days (:meth:`predict`).
 
     Attributes
     ----------
-    model : RiskModel or CalibratedRiskModel
+    model : RiskModel, CalibratedRiskModel or BedDaysModel
     name, version, run_id : str
     feature_schema : dict
         Names, types and order of the features it was trained on, with a hash.
@@ -445,7 +543,7 @@ class LoadedModel:
         The training distribution of features and risk (for drift monitoring).
     """
 
-    model: RiskModel | CalibratedRiskModel
+    model: RiskModel | CalibratedRiskModel | BedDaysModel
     name: str
     version: str
     run_id: str
@@ -458,9 +556,28 @@ class LoadedModel:
         """``models:/NAME/VERSION``: this exact version."""
         return f"models:/{self.name}/{self.version}"
 
+    @property
+    def kind(self) -> str:
+        """``"risk"`` or ``"bed_days"``."""
+        return _kind(self.model)
+
     def predict_proba(self, X) -> np.ndarray:
-        """Calibrated probabilities ``[1 - p, p]``."""
+        """Calibrated probabilities ``[1 - p, p]`` (a risk model only)."""
+        if isinstance(self.model, BedDaysModel):
+            raise TypeError(
+                f"{self.name} v{self.version} is a bed-days model: it predicts "
+                "expected bed days (predict, score_bed_days), not probabilities."
+            )
         return self.model.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        """Expected emergency bed days next year (a bed-days model only)."""
+        if not isinstance(self.model, BedDaysModel):
+            raise TypeError(
+                f"{self.name} v{self.version} is a risk model: use predict_proba "
+                "(or score) for probabilities."
+            )
+        return self.model.predict(X)
 
 
 def _check_mlmodel(text: str, ref: str) -> str:
@@ -556,3 +673,34 @@ def load_model(ref: str, *, tracking_uri: str | None = None) -> LoadedModel:
         design=info["design"],
         reference=info["reference"],
     )
+
+
+def load_bed_days_model(
+    risk: LoadedModel, *, tracking_uri: str | None = None
+) -> LoadedModel:
+    """The bed-days model trained in the same run as the loaded risk model.
+
+    It is registered as ``NAME-bed-days``; the version taken is the one logged
+    by ``risk.run_id`` (not whatever an alias points to now), so a run pins a
+    matching pair.
+
+    Raises
+    ------
+    LookupError
+        When that run registered no bed-days model (trained with
+        ``bed_days=False``, or before bed-days models were registered).
+    """
+    uri = check_tracking_uri(tracking_uri or default_tracking_uri(), must_exist=True)
+    name = risk.name + BED_DAYS_SUFFIX
+    client = _mlflow(uri).MlflowClient(tracking_uri=uri)
+    versions = client.search_model_versions(f"name = '{name}'")
+    mine = sorted(
+        (v for v in versions if v.run_id == risk.run_id), key=lambda v: int(v.version)
+    )
+    if not mine:
+        raise LookupError(
+            f"No bed-days model {name!r} was registered by the run of {risk.uri} "
+            f"(run {risk.run_id}); retrain with bed days (riskstrat train "
+            "--bed-days), or rank by risk."
+        )
+    return load_model(f"{name}/{mine[-1].version}", tracking_uri=uri)

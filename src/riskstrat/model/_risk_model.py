@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 
-import lightgbm as lgb
 import numpy as np
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils.validation import check_is_fitted
 
-from riskstrat.model._base import BinaryTableClassifier
+from riskstrat.model._base import (
+    BinaryTableClassifier,
+    check_lightgbm_params,
+    early_stopping_split,
+    fit_booster,
+)
 
-__all__ = ["RiskModel"]
+__all__ = ["RiskModel", "early_stopping_split"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,27 +34,6 @@ def _check_binary(y) -> np.ndarray:
             "y has only one class; a risk model needs events and non-events."
         )
     return y.astype(np.int64)
-
-
-def early_stopping_split(
-    y: np.ndarray, groups, *, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices for training and for the early-stopping validation.
-
-    By group when ``groups`` is given (no group on both sides), else a split of
-    rows stratified by ``y``.
-    """
-    if groups is not None:
-        split = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
-        tr, va = next(split.split(np.zeros(y.size), y, groups=np.asarray(groups)))
-        return tr, va
-    tr, va = train_test_split(
-        np.arange(y.size),
-        test_size=fraction,
-        stratify=y if np.bincount(y).min() >= 2 else None,
-        random_state=seed,
-    )
-    return np.asarray(tr), np.asarray(va)
 
 
 class RiskModel(BinaryTableClassifier):
@@ -140,46 +122,14 @@ class RiskModel(BinaryTableClassifier):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _params(self, seed: int, n_rows: int) -> dict:
-        return {
-            "objective": "binary",
-            "learning_rate": self.learning_rate,
-            "max_depth": self.max_depth,
-            "num_leaves": self.num_leaves,
-            "min_data_in_leaf": int(min(self.min_child_samples, max(n_rows // 10, 1))),
-            "bagging_fraction": self.subsample,
-            "bagging_freq": 1 if self.subsample < 1 else 0,
-            "feature_fraction": self.colsample_bytree,
-            "lambda_l2": self.reg_lambda,
-            "seed": seed,
-            "deterministic": True,
-            "force_row_wise": True,
-            "num_threads": self.n_jobs,
-            "verbosity": -1,
-        }
-
-    def _validate_params(self) -> None:
-        checks = {
-            "learning_rate": 0 < self.learning_rate <= 1,
-            "max_depth": isinstance(self.max_depth, int) and self.max_depth >= 1,
-            "max_trees": isinstance(self.max_trees, int) and self.max_trees >= 1,
-            "validation_fraction": 0 < self.validation_fraction < 1,
-            "subsample": 0 < self.subsample <= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(
-                    f"The `{name}` parameter of RiskModel is out of range. "
-                    f"Got {getattr(self, name)!r} instead."
-                )
-
-    def fit(self, X, y, *, groups=None) -> RiskModel:
+    def fit(self, X, y, *, groups=None, sample_weight=None) -> RiskModel:
         """Fit on a feature table ``X`` and 0/1 outcomes ``y``.
 
         ``groups`` (e.g. patient ids, aligned with ``X``) makes the early-stopping
-        split keep each group on one side.
+        split keep each group on one side. ``sample_weight`` (optional, >= 0)
+        weighs rows in the fit and in early stopping.
         """
-        self._validate_params()
+        check_lightgbm_params(self)
         tic = time.perf_counter()
         M, y = self._fit_inputs(X, y)
         if self.encoder_ is not None:
@@ -187,34 +137,19 @@ class RiskModel(BinaryTableClassifier):
             names = [str(c) for c in self.encoder_.columns_]
         else:
             cat, names = [], [f"x{j}" for j in range(M.shape[1])]
-        seed = int(np.random.default_rng(self.random_state).integers(2**31 - 1))
-        params = self._params(seed, M.shape[0])
-        idx_tr, idx_va = early_stopping_split(
-            y, groups, fraction=self.validation_fraction, seed=seed
+        booster, self.best_iteration_, best = fit_booster(
+            self,
+            M,
+            y,
+            objective={"objective": "binary"},
+            metrics=["binary_logloss", "auc"],
+            names=names,
+            categorical=cat,
+            groups=groups,
+            sample_weight=sample_weight,
         )
-        dtrain = lgb.Dataset(
-            M[idx_tr],
-            y[idx_tr],
-            feature_name=names,
-            categorical_feature=cat,
-            free_raw_data=False,
-        )
-        dvalid = dtrain.create_valid(M[idx_va], y[idx_va])
-        booster = lgb.train(
-            {**params, "metric": ["binary_logloss", "auc"], "first_metric_only": True},
-            dtrain,
-            num_boost_round=self.max_trees,
-            valid_sets=[dvalid],
-            callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-        )
-        self.best_iteration_ = int(booster.best_iteration or self.max_trees)
-        self.validation_auc_ = float(booster.best_score["valid_0"]["auc"])
-        self.validation_logloss_ = float(
-            booster.best_score["valid_0"]["binary_logloss"]
-        )
-        if self.refit:
-            dall = lgb.Dataset(M, y, feature_name=names, categorical_feature=cat)
-            booster = lgb.train(params, dall, num_boost_round=self.best_iteration_)
+        self.validation_auc_ = best["auc"]
+        self.validation_logloss_ = best["binary_logloss"]
         self.booster_ = booster
         logger.info(
             "risk model: %d rows, %d features, %d trees (validation AUROC %.3f) "

@@ -13,7 +13,14 @@ from riskstrat.exceptions import SchemaError
 from riskstrat.model._encoding import ID_COLUMNS, feature_schema, schema_diff
 from riskstrat.model._registry import LoadedModel
 
-__all__ = ["SCORE_SCHEMA", "check_features", "score", "score_spark"]
+__all__ = [
+    "BED_DAYS_SCHEMA",
+    "SCORE_SCHEMA",
+    "check_features",
+    "score",
+    "score_bed_days",
+    "score_spark",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +30,18 @@ SCORE_SCHEMA = pa.schema(
         pa.field("patient_id", pa.string(), nullable=False),
         pa.field("as_of", pa.date32(), nullable=False),
         pa.field("risk", pa.float64(), nullable=False),
+        pa.field("model_name", pa.string(), nullable=False),
+        pa.field("model_version", pa.string(), nullable=False),
+    ]
+)
+
+
+#: Columns of an expected-bed-days table (:func:`score_bed_days`).
+BED_DAYS_SCHEMA = pa.schema(
+    [
+        pa.field("patient_id", pa.string(), nullable=False),
+        pa.field("as_of", pa.date32(), nullable=False),
+        pa.field("expected_bed_days", pa.float64(), nullable=False),
         pa.field("model_name", pa.string(), nullable=False),
         pa.field("model_version", pa.string(), nullable=False),
     ]
@@ -123,6 +142,63 @@ def score(
     >>> s["patient_id"].to_pylist(), s["risk"][0].as_py() > s["risk"][1].as_py()
     (['a', 'b'], False)
     """
+    return _keyed_predictions(
+        model, features, column="risk", schema=SCORE_SCHEMA, name=name, version=version
+    )
+
+
+def score_bed_days(
+    model,
+    features,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+) -> pa.Table:
+    """Expected emergency bed days next year per person, keyed like :func:`score`.
+
+    Parameters
+    ----------
+    model : LoadedModel or BedDaysModel
+        A registered bed-days model (``NAME-bed-days``, see
+        :func:`load_model`; its feature schema is enforced and its pinned
+        version recorded) or one fitted here.
+    features : pyarrow.Table
+        As for :func:`score`.
+    name, version : str, optional
+        Recorded for a model fitted here.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``BED_DAYS_SCHEMA``: ``patient_id``, ``as_of``, ``expected_bed_days``,
+        ``model_name``, ``model_version``; sorted by key.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, pyarrow as pa, datetime as dt
+    >>> from riskstrat.model import BedDaysModel
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"adm": rng.poisson(0.5, 400)})
+    >>> m = BedDaysModel(max_trees=20, random_state=0).fit(X, rng.poisson(3 * X.adm))
+    >>> f = pa.table({"patient_id": ["b", "a"], "as_of": [dt.date(2024, 4, 1)] * 2,
+    ...               "adm": [3, 0]})
+    >>> s = score_bed_days(m, f)
+    >>> s["patient_id"].to_pylist(), s.column_names[2]
+    (['a', 'b'], 'expected_bed_days')
+    """
+    return _keyed_predictions(
+        model,
+        features,
+        column="expected_bed_days",
+        schema=BED_DAYS_SCHEMA,
+        name=name,
+        version=version,
+    )
+
+
+def _keyed_predictions(
+    model, features, *, column: str, schema: pa.Schema, name, version
+) -> pa.Table:
     table = _as_arrow(features)
     missing = [c for c in ID_COLUMNS if c not in table.column_names]
     if missing:
@@ -140,25 +216,30 @@ def score(
     if isinstance(model, LoadedModel):
         name, version = model.name, model.version
     X = table.drop_columns(list(ID_COLUMNS)).to_pandas()
-    risk = (
-        np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64)
-        if table.num_rows
-        else np.empty(0)
-    )
+    if not table.num_rows:
+        values = np.empty(0)
+    elif column == "risk":
+        values = np.asarray(model.predict_proba(X)[:, 1], dtype=np.float64)
+    else:
+        values = np.asarray(model.predict(X), dtype=np.float64)
     n = table.num_rows
     out = pa.table(
         {
             "patient_id": pc.cast(table["patient_id"], pa.string()),
             "as_of": pc.cast(table["as_of"], pa.date32()),
-            "risk": pa.array(risk, pa.float64()),
+            column: pa.array(values, pa.float64()),
             "model_name": pa.array([name or "unregistered"] * n, pa.string()),
             "model_version": pa.array([version or ""] * n, pa.string()),
         },
-        schema=SCORE_SCHEMA,
+        schema=schema,
     )
     out = out.sort_by([("patient_id", "ascending"), ("as_of", "ascending")])
     logger.info(
-        "scores: %d people with %s v%s", n, name or "unregistered", version or "-"
+        "%s: %d people with %s v%s",
+        "scores" if column == "risk" else "expected bed days",
+        n,
+        name or "unregistered",
+        version or "-",
     )
     return out
 
