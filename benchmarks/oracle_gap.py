@@ -5,8 +5,9 @@ Usage::
     python benchmarks/oracle_gap.py --patients 200000 --seeds 0 1 2 --paths 64
 
 For each population seed: train the calibrated LightGBM and the logistic
-baseline (two stacked training years, as the validity test does), then on the
-test year compare with two references —
+baseline (two stacked training years, 2020 and 2021; the suite's validity test
+uses one, at 30k), then on the test year (from 2022-04-01) compare with two
+references —
 
 - the **oracle**: each person's true risk from the generator (``--paths``
   simulated futures per person; 64 or more, decision 0009), the best any model

@@ -140,6 +140,8 @@ class Truth:
             raise ValueError("`horizon_days` and `n_paths` must be >= 1.")
         if halves and n_paths % 2:
             raise ValueError(f"`halves` needs an even `n_paths`. Got {n_paths}.")
+        all_ids = patient_ids_of(self.n_patients)
+        wanted = None if patient_ids is None else _positions(all_ids, patient_ids)
         tic = time.perf_counter()
         people, _, _ = run(
             self.n_patients,
@@ -152,9 +154,8 @@ class Truth:
         )
         counted = people.alive & (people.reg_day <= day0) & (people.dereg_day >= day0)
         counted &= people.reg_day < people.death_day
-        all_ids = patient_ids_of(self.n_patients)
-        if patient_ids is not None:
-            idx = _positions(all_ids, patient_ids)
+        if wanted is not None:
+            idx = wanted
             if not counted[idx].all():
                 raise ValueError(
                     f"{int((~counted[idx]).sum())} of the `patient_ids` are not "
@@ -448,7 +449,7 @@ def make_population(
 
 def _positions(all_ids: np.ndarray, wanted: Sequence[str]) -> np.ndarray:
     """Sorted positions of the ``wanted`` ids in the sorted ``all_ids``."""
-    wanted_a = np.unique(np.asarray(list(wanted), dtype=all_ids.dtype))
+    wanted_a = np.unique(np.asarray(list(wanted), dtype=str))  # never truncated
     pos = np.searchsorted(all_ids, wanted_a)
     found = pos < all_ids.size
     found[found] = all_ids[pos[found]] == wanted_a[found]
