@@ -167,9 +167,9 @@ def validity():
     docs/performance.md): oracle - ceiling 0.011-0.014 (each interval above
     zero), ceiling - LightGBM 0.010-0.014, oracle - LightGBM 0.023-0.028,
     LightGBM - logistic 0.000-0.004 (each interval across zero), calibration
-    slope 0.94-1.10, intercept -0.04 to 0.03. With two training years at 120k
-    (``benchmarks/oracle_gap.py``) the model leaves about 0.005 to the
-    ceiling; here, with a quarter of the training data, about 0.012. The
+    slope 0.94-1.10, intercept -0.04 to 0.03. With two training years at 100k
+    (``benchmarks/oracle_gap.py``) the model leaves about 0.004 to the
+    ceiling; here, with a seventh of the training data, about 0.012. The
     bounds sit about 2.5 standard errors (a difference's s.e. is ~0.0023)
     outside the seeds' range, and far from what a real bug gives: a model
     fitted on shuffled labels (AUROC ~0.5: ceiling - LightGBM ~0.29), a
