@@ -90,3 +90,32 @@ def test_true_risk_rejects_bad_dates(small_pop):
         small_pop.truth.true_risk(dt.date(2000, 1, 1))
     with pytest.raises(TypeError, match=r"datetime\.date"):
         small_pop.truth.true_risk("2022-01-01")
+
+
+def test_true_risk_for_chosen_people_with_two_halves(small_pop):
+    as_of = dt.date(2022, 6, 1)
+    everyone = small_pop.truth.true_risk(as_of, n_paths=2)
+    chosen = everyone["patient_id"].to_pylist()[::7][::-1]  # any order in
+    t = small_pop.truth.true_risk(as_of, n_paths=2, patient_ids=chosen, halves=True)
+    assert t["patient_id"].to_pylist() == sorted(chosen)
+    r, h1, h2 = (t[c].to_numpy() for c in t.column_names[1:])
+    assert t.column_names[1:] == ["true_risk", "true_risk_half_1", "true_risk_half_2"]
+    # 1 - risk is the mean survival over paths: the halves average to the whole.
+    np.testing.assert_allclose(1 - r, ((1 - h1) + (1 - h2)) / 2, atol=1e-12)
+    assert (h1 != h2).any()  # independent paths
+    # Fewer people draw other paths but estimate the same risks.
+    same = everyone.to_pandas().set_index("patient_id").loc[sorted(chosen)]
+    assert abs(same["true_risk"].mean() - r.mean()) < 0.01
+
+
+def test_true_risk_refuses_people_it_cannot_judge(small_pop):
+    as_of = dt.date(2022, 6, 1)
+    with pytest.raises(ValueError, match="not people of this population"):
+        # an id too long for the population's width is not cut down to a real one
+        small_pop.truth.true_risk(as_of, n_paths=2, patient_ids=["p00000011"])
+    pat = small_pop.tables.patients.to_pandas()
+    dead = pat[pat.death_date.notna() & (pat.death_date < as_of)].patient_id
+    with pytest.raises(ValueError, match="not alive and registered on 2022-06-01"):
+        small_pop.truth.true_risk(as_of, n_paths=2, patient_ids=dead.tolist()[:3])
+    with pytest.raises(ValueError, match="even `n_paths`"):
+        small_pop.truth.true_risk(as_of, n_paths=3, halves=True)

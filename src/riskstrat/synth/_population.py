@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskstrat.sources import COUNTS_SCHEMA, TABLE_NAMES, Tables
-from riskstrat.synth._assemble import assemble, patient_ids
+from riskstrat.synth._assemble import assemble
+from riskstrat.synth._assemble import patient_ids as patient_ids_of
 from riskstrat.synth._params import Programme, SynthParams
 from riskstrat.synth._simulate import RunProgramme, run, step
 
@@ -76,7 +78,13 @@ class Truth:
         )
 
     def true_risk(
-        self, as_of: dt.date, *, horizon_days: int = 365, n_paths: int = 64
+        self,
+        as_of: dt.date,
+        *,
+        horizon_days: int = 365,
+        n_paths: int = 64,
+        patient_ids: Sequence[str] | None = None,
+        halves: bool = False,
     ) -> pa.Table:
         """Each person's true probability of an emergency admission after ``as_of``.
 
@@ -103,11 +111,22 @@ class Truth:
             at a time, so memory does not grow with ``n_paths``. Path noise
             lowers the oracle's AUROC: use 64 or more for validity figures
             (issue 13 measured 8 paths ~0.002 low).
+        patient_ids : sequence of str, optional
+            Only these people (e.g. a model's test cohort), each of whom must be
+            alive and registered on ``as_of``. Fewer people simulate faster; the
+            paths drawn differ from those of the whole list (another stream),
+            with the same expectation.
+        halves : bool, default=False
+            Also return ``true_risk_half_1`` and ``true_risk_half_2``, the
+            estimates from the first and from the second half of the paths
+            (independent; ``true_risk`` is their mean). With them a statistic's
+            path noise can be extrapolated away
+            (:func:`riskstrat.synth.auroc_table`). ``n_paths`` must be even.
 
         Returns
         -------
         pyarrow.Table
-            ``patient_id``, ``true_risk`` sorted by ``patient_id``.
+            ``patient_id``, ``true_risk`` (and the halves) sorted by ``patient_id``.
         """
         if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
             raise TypeError(f"`as_of` must be a datetime.date. Got {as_of!r} instead.")
@@ -119,6 +138,10 @@ class Truth:
             )
         if horizon_days < 1 or n_paths < 1:
             raise ValueError("`horizon_days` and `n_paths` must be >= 1.")
+        if halves and n_paths % 2:
+            raise ValueError(f"`halves` needs an even `n_paths`. Got {n_paths}.")
+        all_ids = patient_ids_of(self.n_patients)
+        wanted = None if patient_ids is None else _positions(all_ids, patient_ids)
         tic = time.perf_counter()
         people, _, _ = run(
             self.n_patients,
@@ -131,9 +154,20 @@ class Truth:
         )
         counted = people.alive & (people.reg_day <= day0) & (people.dereg_day >= day0)
         counted &= people.reg_day < people.death_day
-        idx = np.flatnonzero(counted)
+        if wanted is not None:
+            idx = wanted
+            if not counted[idx].all():
+                raise ValueError(
+                    f"{int((~counted[idx]).sum())} of the `patient_ids` are not "
+                    f"alive and registered on {as_of}: no true risk is defined "
+                    "for them."
+                )
+        else:
+            idx = np.flatnonzero(counted)
         programme = self._run_programme()
+        half = n_paths // 2
         surv = np.zeros(idx.size)
+        surv_halves = np.zeros((idx.size, 2))
         # Paths in blocks of at most _PATH_BLOCK copies of the cohort, each block
         # with its own stream: memory stays bounded whatever ``n_paths`` is.
         for first in range(0, n_paths, _PATH_BLOCK):
@@ -157,10 +191,15 @@ class Truth:
                 )
                 if out is not None:  # always, for a conditional step
                     log_surv += out
-            surv += np.exp(log_surv).reshape(idx.size, k).sum(axis=1)
+            block = np.exp(log_surv).reshape(idx.size, k)
+            surv += block.sum(axis=1)
+            if halves:
+                first_half = np.arange(first, first + k) < half
+                surv_halves[:, 0] += block[:, first_half].sum(axis=1)
+                surv_halves[:, 1] += block[:, ~first_half].sum(axis=1)
             del paths
         surv /= n_paths
-        ids = pa.array(patient_ids(self.n_patients)).take(pa.array(idx))
+        ids = pa.array(all_ids).take(pa.array(idx))
         logger.info(
             "true risk: %d people as of %s, %d paths, %.1f s",
             idx.size,
@@ -168,7 +207,11 @@ class Truth:
             n_paths,
             time.perf_counter() - tic,
         )
-        return pa.table({"patient_id": ids, "true_risk": pa.array(1.0 - surv)})
+        columns = {"patient_id": ids, "true_risk": pa.array(1.0 - surv)}
+        if halves:
+            columns["true_risk_half_1"] = pa.array(1.0 - surv_halves[:, 0] / half)
+            columns["true_risk_half_2"] = pa.array(1.0 - surv_halves[:, 1] / half)
+        return pa.table(columns)
 
     def to_json(self) -> str:
         """The truth's settings as JSON (enough to rebuild it)."""
@@ -402,6 +445,20 @@ def make_population(
         truth=truth,
         counterfactual=counterfactual,
     )
+
+
+def _positions(all_ids: np.ndarray, wanted: Sequence[str]) -> np.ndarray:
+    """Sorted positions of the ``wanted`` ids in the sorted ``all_ids``."""
+    wanted_a = np.unique(np.asarray(list(wanted), dtype=str))  # never truncated
+    pos = np.searchsorted(all_ids, wanted_a)
+    found = pos < all_ids.size
+    found[found] = all_ids[pos[found]] == wanted_a[found]
+    if not found.all():
+        raise ValueError(
+            f"{int((~found).sum())} of the `patient_ids` are not people of this "
+            "population."
+        )
+    return pos
 
 
 def _counts(tables: dict[str, pa.Table]) -> pa.Table:
