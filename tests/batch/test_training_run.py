@@ -249,7 +249,7 @@ def validity():
 
     pop = make_population(30_000, start=START, end=END, random_state=2)
     design = _design(seed=0, snapshots=(T0,))
-    run = run_training(pop.tables, design, log=False, n_bootstraps=0)
+    run = run_training(pop.tables, design, log=False, n_bootstraps=0, bed_days=False)
     test = known_labels(
         cohort_frame(pop.tables, as_of=T1, cohort=design.cohort), what="test year"
     )
