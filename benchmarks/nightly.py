@@ -5,6 +5,9 @@ Usage::
     python benchmarks/nightly.py --patients 100000          # generate, train, score
     python benchmarks/nightly.py --data DIR                  # a validated folder
     python benchmarks/nightly.py --data DIR --engine spark   # features on Spark
+    python benchmarks/nightly.py --data DIR --model NAME@ALIAS --tracking-uri URI
+                                                             # score with a model
+                                                             # already registered
 
 Generates a synthetic population (or takes a folder of validated tables), trains
 and registers a model in a temporary MLflow store, then runs
@@ -38,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
     ap.add_argument("--as-of", default="2024-02-01")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--model",
+        default=None,
+        help="a registered NAME@ALIAS to score with (with --tracking-uri): no training",
+    )
+    ap.add_argument("--tracking-uri", default=None)
     args = ap.parse_args(argv)
 
     from riskstrat.batch import NightlySettings, run_nightly
@@ -66,50 +75,54 @@ def main(argv: list[str] | None = None) -> int:
             f"generated {args.patients:,} people in {time.perf_counter() - tic:.0f} s"
         )
     opened = open_tables(data)
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    design = ModelDesign(
-        cohort=CohortSettings(min_age=18),
-        temporal=TemporalDesign(
-            train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 4, 1)
-        ),
-    )
-    tic = time.perf_counter()
-    models = fit_models(opened, design)
-    log_training_run(
-        models.risk_model,
-        schema=feature_schema(design.feature_spec),
-        design_json=design.to_json(),
-        metrics={},
-        reference=models.reference,
-        register="bench",
-        tracking_uri=uri,
-    )
-    print(f"trained and registered in {time.perf_counter() - tic:.0f} s")
+    if args.model is None:
+        uri = f"sqlite:///{tmp / 'mlflow.db'}"
+        model = "bench@champion"
+        design = ModelDesign(
+            cohort=CohortSettings(min_age=18),
+            temporal=TemporalDesign(
+                train_as_of=(dt.date(2021, 4, 1),), test_as_of=dt.date(2022, 4, 1)
+            ),
+        )
+        tic = time.perf_counter()
+        models = fit_models(opened, design)
+        log_training_run(
+            models.risk_model,
+            schema=feature_schema(design.feature_spec),
+            design_json=design.to_json(),
+            metrics={},
+            reference=models.reference,
+            register="bench",
+            tracking_uri=uri,
+        )
+        print(f"trained and registered in {time.perf_counter() - tic:.0f} s")
+    else:
+        uri, model = args.tracking_uri, args.model
 
+    day2 = dt.date.fromisoformat(args.as_of)
+    day1 = (
+        day2.replace(month=day2.month - 1)
+        if day2.month > 1
+        else day2.replace(year=day2.year - 1, month=12)
+    )
     localities = tmp / "localities.csv"
-    fte = max(args.patients / 20_000 * 0.6, 0.1)
     import pyarrow.compute as pc
 
+    # Patients only (a read of every table would count in the peak RSS below).
+    patients = opened.read(issued_from=day2, issued_before=day2).patients
+    fte = max(patients.num_rows / 20_000 * 0.6, 0.1)
     names = sorted(
-        v
-        for v in pc.unique(opened.read().patients["locality"]).to_pylist()
-        if v is not None
+        v for v in pc.unique(patients["locality"]).to_pylist() if v is not None
     )
     localities.write_text(
         "locality,case_managers_fte,caseload_per_fte,reserve_share\n"
         + "".join(f"{n},{fte:.1f},50,0.15\n" for n in names)
     )
     settings = NightlySettings(
-        model="bench@champion",
+        model=model,
         tracking_uri=uri,
         localities=localities,
         engine=args.engine,
-    )
-    day2 = dt.date.fromisoformat(args.as_of)
-    day1 = (
-        day2.replace(month=day2.month - 1)
-        if day2.month > 1
-        else day2.replace(year=day2.year - 1, month=12)
     )
     out = tmp / "out"
     for day in (day1, day2):
@@ -131,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Baseline: the same people scored by plain pandas + predict_proba.
     tic = time.perf_counter()
-    loaded = load_model("bench@champion", tracking_uri=uri)
+    loaded = load_model(model, tracking_uri=uri)
     feats = build_cohort(
         data, as_of=day2, spec=loaded.design.feature_spec, min_age=18, labels=False
     ).to_pandas()
