@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: Variables of the balance table (feature columns), besides the score.
 BALANCE = (
+    "em_admissions_3m",
+    "days_since_last_em_admission",
     "age",
     "male",
     "em_admissions_12m",
@@ -75,11 +77,11 @@ def _data_end(tables, as_of: dt.date) -> dt.date:
     return as_of if extract is None else min(as_of, extract)
 
 
-def _frame(features: pa.Table) -> pd.DataFrame:
+def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     cols = [
         c
         for c in features.column_names
-        if c in {"patient_id", *BALANCE, "sex", "locality"}
+        if c in {"patient_id", *BALANCE, *extra, "sex", "locality"}
     ]
     f = features.select(cols).to_pandas()
     f["male"] = (f["sex"] == "male").astype(float).where(f["sex"].notna())
@@ -213,12 +215,21 @@ def estimate_effect(
         X = features[day]
         rows = treated[day] | candidate[day]
         sub = X.filter(pa.array(rows))
-        f = _frame(sub)
+        f = _frame(sub, settings.match_covariates)
         f["score"] = score_frame(model, sub)
         f["logit"] = logit(f["score"])
         f["stratum"] = strata(
-            sub.select(["age", "sex", "locality", "em_admissions_12m"]).to_pandas(),
+            sub.select(
+                [
+                    "age",
+                    "sex",
+                    "locality",
+                    "em_admissions_12m",
+                    "nominated_12m",
+                ]
+            ).to_pandas(),
             prior_admissions=settings.exact_prior_admissions,
+            nominated=settings.exact_nominated,
         ).to_numpy()
         f["date"] = day
         is_t = treated[day][rows]
@@ -226,19 +237,41 @@ def estimate_effect(
         c_frames.append(f[~is_t])
     T = pd.concat(t_frames, ignore_index=True)
     C = pd.concat(c_frames, ignore_index=True)
-    sd = float(np.sqrt((T["logit"].var() + C["logit"].var()) / 2))
-    caliper = settings.caliper_sd * (sd if np.isfinite(sd) and sd > 0 else 1.0)
+    # Scales come from each date's own people: matching on a date uses nothing
+    # recorded on or after it (not even another date's spread).
+    covs = tuple(c for c in settings.match_covariates if c in T.columns)
     sets = []
     for day in dates:
+        t_day, c_day = T[T["date"] == day].copy(), C[C["date"] == day].copy()
+        variances = [t_day["logit"].var(), c_day["logit"].var()]
+        finite = [v for v in variances if np.isfinite(v)]
+        sd = float(np.sqrt(np.mean(finite))) if finite else 1.0
+        caliper = settings.caliper_sd * (sd if sd > 0 else 1.0)
+        scaled = []
+        for col in covs:
+            both = pd.to_numeric(pd.concat([t_day[col], c_day[col]]), errors="coerce")
+            sd_col = float(both.std())
+            sd_col = sd_col if np.isfinite(sd_col) and sd_col > 0 else 1.0
+            t_day[f"_z_{col}"] = pd.to_numeric(t_day[col], errors="coerce") / sd_col
+            c_day[f"_z_{col}"] = pd.to_numeric(c_day[col], errors="coerce") / sd_col
+            scaled.append(f"_z_{col}")
         m = match(
-            T[T["date"] == day],
-            C[C["date"] == day],
+            t_day,
+            c_day,
             k=settings.n_controls,
             caliper=caliper,
+            covariates=tuple(scaled),
         )
         m["enrol_date"] = day
         sets.append(m)
     matched = pd.concat(sets, ignore_index=True)
+    if matched.empty:
+        raise ValueError(
+            f"none of the {len(evaluated):,} enrolled people found a control "
+            f"(same age band, sex, locality and last year's emergency admissions, "
+            f"score within {settings.caliper_sd} SD): too few people to compare "
+            "with; a larger population or a wider caliper is needed."
+        )
     matched["weight"] = 1.0 / matched.groupby("patient_id")["control_id"].transform(
         "size"
     )

@@ -17,7 +17,9 @@ from riskstrat._utils import age_band
 __all__ = ["match", "strata"]
 
 
-def strata(frame: pd.DataFrame, *, prior_admissions: bool) -> pd.Series:
+def strata(
+    frame: pd.DataFrame, *, prior_admissions: bool, nominated: bool = False
+) -> pd.Series:
     """The exact-matching stratum of each row (age band, sex, locality, ...).
 
     Examples
@@ -35,6 +37,10 @@ def strata(frame: pd.DataFrame, *, prior_admissions: bool) -> pd.Series:
     if prior_admissions:
         prior = pd.to_numeric(frame["em_admissions_12m"]).fillna(0).clip(upper=3)
         parts.append(prior.astype(int))
+    if nominated and "nominated_12m" in frame:
+        nom = frame["nominated_12m"].astype(object)
+        parts.append(nom.where(nom.notna(), "unknown").map(
+            {True: "nominated", False: "-"}).fillna("unknown"))
     out = parts[0].astype(str)
     for p in parts[1:]:
         out = out + "|" + p.astype(str)
@@ -53,6 +59,7 @@ def match(
     *,
     k: int,
     caliper: float,
+    covariates: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Up to ``k`` nearest candidates for each treated row, within ``caliper``.
 
@@ -65,6 +72,9 @@ def match(
         Controls per treated person, with replacement.
     caliper : float
         Largest ``|logit_t - logit_c|``.
+    covariates : tuple of str, default=()
+        Columns (already scaled) added to the distance: candidates within the
+        caliper are ranked by the Euclidean distance over ``logit`` and these.
 
     Returns
     -------
@@ -89,11 +99,18 @@ def match(
             continue
         cg = cg.sort_values("patient_id", kind="stable")
         c_ids = cg["patient_id"].to_numpy()
-        dist = np.abs(tg["logit"].to_numpy()[:, None] - cg["logit"].to_numpy()[None])
+        gap = np.abs(tg["logit"].to_numpy()[:, None] - cg["logit"].to_numpy()[None])
+        dist = gap**2
+        for col in covariates:
+            a = tg[col].to_numpy(dtype=float)[:, None]
+            b = cg[col].to_numpy(dtype=float)[None]
+            dist = dist + np.nan_to_num((a - b) ** 2, nan=1.0)
+        dist = np.sqrt(dist)
+        dist[gap > caliper] = np.inf
         # stable sort on distance after sorting candidates by id: ties by id
         order = np.argsort(dist, axis=1, kind="stable")[:, :k]
         d = np.take_along_axis(dist, order, axis=1)
-        ok = d <= caliper
+        ok = np.isfinite(d)
         rows, cols = np.nonzero(ok)
         out.append(
             pd.DataFrame(

@@ -37,13 +37,13 @@ WITH w AS (
     SELECT w.row,
         w.patient_id,
         greatest(w.start, coalesce(p.registration_date, w.start)) AS s,
-        least(
+        CASE WHEN p.patient_id IS NULL THEN w.start ELSE least(
             w."end",
             coalesce(p.death_date + 1, w."end"),
             coalesce(p.deregistration_date + 1, w."end"),
             coalesce(w.censor, w."end"),
             DATE '{data_end}'
-        ) AS e
+        ) END AS e
     FROM windows AS w
     LEFT JOIN patients AS p USING (patient_id)
 ),

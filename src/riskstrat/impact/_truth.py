@@ -63,7 +63,7 @@ def true_effect(
     --------
     >>> import datetime as dt
     >>> from riskstrat.synth import make_population, Programme
-    >>> pop = make_population(3000, start=dt.date(2020, 1, 1),
+    >>> pop = make_population(1500, start=dt.date(2020, 1, 1),
     ...     end=dt.date(2023, 1, 1), random_state=1,
     ...     programme=Programme(start=dt.date(2021, 1, 1), hazard_ratio=1.0))
     >>> t = true_effect(pop.tables, pop.counterfactual, as_of=dt.date(2023, 1, 1))
