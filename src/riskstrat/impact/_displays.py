@@ -51,10 +51,11 @@ def estimate_figure(result: ImpactResult, truth: pd.DataFrame | None = None) -> 
         if truth is not None:
             t = truth.set_index("outcome").loc[outcome, "effect"]
             ax.axvline(t, color="tab:green", lw=1.5, label=f"truth ({t:+.2f})")
-            ax.legend(loc="lower right")
+            ax.legend(loc="best", fontsize="small")
         ax.axvline(0, color="k", lw=0.8, ls="--")
         ax.set_yticks(y, names)
-        ax.set_xlabel(f"Change in {_LABEL[outcome].lower()}")
+        ax.set_title(_LABEL[outcome], fontsize="medium")
+        ax.set_xlabel("Change per person-year (95 % CI)")
     fig.suptitle(f"Effect of case management ({result.n_matched:,} matched enrolled)")
     return fig
 
