@@ -186,16 +186,13 @@ def _finish(frame, start, target_reduction, cost_per_bed_day) -> pd.DataFrame:
     total["avg_length_of_stay"] = total["los_days"] / total["em_admissions"].where(
         total["em_admissions"] > 0
     )
+    # all localities: the share among admissions with a known time (weights are
+    # the admissions of localities whose share is known)
     known = frame.dropna(subset=["ooh"])
-    share = known.groupby("month").apply(
-        lambda d: (
-            float((d["ooh"] * d["em_admissions"]).sum() / d["em_admissions"].sum())
-            if d["em_admissions"].sum() > 0
-            else float("nan")
-        ),
-        include_groups=False,
-    )
-    total["out_of_hours_share"] = total["month"].map(share)
+    weighted = (known["ooh"] * known["em_admissions"]).groupby(known["month"]).sum()
+    weights = known["em_admissions"].groupby(known["month"]).sum()
+    share = (weighted / weights.where(weights > 0)).astype(float)
+    total["out_of_hours_share"] = total["month"].map(share).astype(float)
     out = pd.concat([frame, total], ignore_index=True)
     years = out["person_days"] / 365.25
     out["people"] = out["person_days"] / out["month"].map(
