@@ -156,3 +156,17 @@ def test_no_enrolments_is_a_clear_error(programme_population):
 def test_nobody_with_enough_follow_up_is_a_clear_error(programme_population):
     with pytest.raises(ValueError, match="days of follow-up"):
         estimate_effect(programme_population.tables, as_of=dt.date(2021, 6, 1))
+
+
+def test_a_registered_model_can_be_the_matching_score(programme_population, registered):
+    _, uri, loaded = registered
+    r = estimate_effect(
+        programme_population.tables,
+        as_of=END,
+        settings=ImpactSettings(
+            model="risk@champion", tracking_uri=uri, n_bootstraps=0
+        ),
+    )
+    assert r.settings.score == "model"
+    assert r.n_matched > 0
+    assert r.score_model.version == loaded.version
