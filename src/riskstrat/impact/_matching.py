@@ -39,8 +39,11 @@ def strata(
         parts.append(prior.astype(int))
     if nominated and "nominated_12m" in frame:
         nom = frame["nominated_12m"].astype(object)
-        parts.append(nom.where(nom.notna(), "unknown").map(
-            {True: "nominated", False: "-"}).fillna("unknown"))
+        parts.append(
+            nom.where(nom.notna(), "unknown")
+            .map({True: "nominated", False: "-"})
+            .fillna("unknown")
+        )
     out = parts[0].astype(str)
     for p in parts[1:]:
         out = out + "|" + p.astype(str)

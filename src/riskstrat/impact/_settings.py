@@ -56,6 +56,13 @@ class ImpactSettings:
         The default adds how recent the bad year was: the enrolled are referred
         soon after their second admission, and a control whose admissions were
         months ago has already regressed to the mean.
+    bias_correction : tuple of str
+        Default: recency, last year's and two years' admissions and bed days,
+        drugs, Charlson score, age, care home. Feature columns of a regression
+        adjustment of the controls' rates for what matching left unequal
+        (Abadie and Imbens 2011): a person-time weighted least-squares fit of the matched controls' rate on them, per
+        period and outcome, moves each set's control rate to the enrolled
+        person's covariates. Empty: none. Not applied to the placebo.
     exact_nominated : bool, default=False
         Also match exactly on a clinician nomination in the last year (the
         other route into case management the records show).
@@ -97,6 +104,17 @@ class ImpactSettings:
     caliper_sd: float = 1.0
     exact_prior_admissions: bool = True
     exact_nominated: bool = False
+    bias_correction: tuple[str, ...] = (
+        "em_admissions_3m",
+        "days_since_last_em_admission",
+        "em_admissions_12m",
+        "em_bed_days_12m",
+        "em_admissions_24m",
+        "drugs_90d",
+        "cci_score",
+        "age",
+        "care_home",
+    )
     match_covariates: tuple[str, ...] = (
         "em_admissions_3m",
         "days_since_last_em_admission",
