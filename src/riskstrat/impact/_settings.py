@@ -62,7 +62,8 @@ class ImpactSettings:
         adjustment of the controls' rates for what matching left unequal
         (Abadie and Imbens 2011): a person-time weighted least-squares fit of
         the matched controls' rate on them, per period and outcome, moves each
-        set's control rate to the enrolled person's covariates. Empty: none. Not applied to the placebo.
+        set's control rate to the enrolled person's covariates. Empty: none.
+        Not applied to the placebo.
     exact_nominated : bool, default=False
         Also match exactly on a clinician nomination in the last year (the
         other route into case management the records show).
