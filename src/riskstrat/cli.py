@@ -1070,12 +1070,16 @@ def _evaluate_impact(
         rt.add_row(*cells)
     console.print(rt)
     last = curve.iloc[-1]
+    saved = last["bed_days_saved"]
+    verb = (
+        "would save about" if saved > 0 else "would save no bed days by this estimate"
+    )
     console.print(
         f"  {last['case_managers']:.1f} case managers (the scoping figure, "
-        f"{int(last['scoping_patients']):,} patients) would save about "
-        f"{last['bed_days_saved']:,.0f} emergency bed days a year "
-        f"({last['saved_low']:,.0f} to {last['saved_high']:,.0f}), "
-        f"£{last['value_saved']:,.0f} at £{cost_per_bed_day:,.0f} a bed day"
+        f"{int(last['scoping_patients']):,} patients) {verb} "
+        f"({saved:,.0f} emergency bed days a year, 95 % CI "
+        f"{last['saved_low']:,.0f} to {last['saved_high']:,.0f}; "
+        f"£{last['value_saved']:,.0f} at £{cost_per_bed_day:,.0f} a bed day)"
     )
     console.print(f"Wrote the impact tables and figures to [bold]{out}[/]")
 
