@@ -116,6 +116,9 @@ def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch):
     assert (tmp_path / "demo" / "evaluation" / "overall.csv").exists()
     assert (tmp_path / "demo" / "evaluation" / "roc.png").exists()
     assert "registered" in r.output and "emergency-risk@champion" in r.output
+    # step 6: the impact evaluation, with the truth beside the estimate
+    assert (tmp_path / "demo" / "impact" / "impact_truth.csv").exists()
+    assert "matched (DiD)" in r.output and "truth" in r.output
 
 
 @pytest.fixture(scope="module")

@@ -1035,6 +1035,170 @@ def promote(
     raise typer.Exit(code=1)
 
 
+def _evaluate_impact(
+    data: Path,
+    tables,
+    *,
+    out: Path,
+    as_of: dt.date,
+    settings,
+    cost_per_bed_day: float,
+) -> None:
+    """Run the impact evaluation, write its tables and figures, print the headline.
+
+    With ``truth.json`` and ``counterfactual/`` in ``data`` (a synthetic
+    population), the true effect on the same matched people is printed and
+    saved beside the estimate.
+    """
+    from riskstrat.impact import (
+        estimate_effect,
+        planning_curve,
+        population_measures,
+        save_impact_figures,
+        true_effect,
+        write_table,
+    )
+
+    try:
+        result = estimate_effect(tables, as_of=as_of, settings=settings)
+    except LookupError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=EXIT_NO_MODEL) from None
+    except SchemaError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=EXIT_MODEL_MISMATCH) from None
+    except ValueError as exc:
+        _fail(f"impact: {exc}")
+    base = tables.read(issued_from=result.data_end, issued_before=result.data_end)
+    monthly = population_measures(
+        base, data_end=result.data_end, cost_per_bed_day=cost_per_bed_day
+    )
+    curve = planning_curve(tables, result, cost_per_bed_day=cost_per_bed_day)
+    truth = None
+    if (data / "truth.json").is_file() and (data / "counterfactual").is_dir():
+        matched = result.enrolled.loc[result.enrolled["n_controls"] > 0, "patient_id"]
+        truth = true_effect(
+            data,
+            data / "counterfactual",
+            as_of=as_of,
+            settings=settings,
+            patients=matched,
+        )
+    result.save(out)
+    write_table(monthly, out, "impact_monthly")
+    write_table(curve, out, "impact_planning")
+    if truth is not None:
+        write_table(truth, out, "impact_truth")
+    save_impact_figures(out, result=result, monthly=monthly, curve=curve, truth=truth)
+    console.print(
+        f"Impact of case management as of {result.data_end}: "
+        f"{result.n_matched:,} of {result.n_enrolled:,} enrolled people matched "
+        f"to controls ({result.n_unmatched:,} unmatched, listed in "
+        "impact_enrolled.csv)"
+    )
+    rt = RichTable(title="Change per person-year (95 % CI)")
+    for col in ("outcome", "matched (DiD)", "naive before/after", "placebo"):
+        rt.add_column(col)
+    if truth is not None:
+        rt.add_column("truth")
+    for outcome in ("emergency_admissions", "emergency_bed_days"):
+        cells = [outcome.replace("_", " ")]
+        for analysis in ("matched", "naive", "placebo"):
+            r = result.get(analysis, outcome)
+            cells.append(
+                f"{r['estimate']:+.2f} ({r['ci_low']:+.2f} to {r['ci_high']:+.2f})"
+            )
+        if truth is not None:
+            t = truth.set_index("outcome").loc[outcome, "effect"]
+            cells.append(f"{t:+.2f}")
+        rt.add_row(*cells)
+    console.print(rt)
+    last = curve.iloc[-1]
+    saved = last["bed_days_saved"]
+    verb = (
+        "would save about" if saved > 0 else "would save no bed days by this estimate"
+    )
+    console.print(
+        f"  {last['case_managers']:.1f} case managers (the scoping figure, "
+        f"{int(last['scoping_patients']):,} patients) {verb} "
+        f"({saved:,.0f} emergency bed days a year, 95 % CI "
+        f"{last['saved_low']:,.0f} to {last['saved_high']:,.0f}; "
+        f"£{last['value_saved']:,.0f} at £{cost_per_bed_day:,.0f} a bed day)"
+    )
+    console.print(f"Wrote the impact tables and figures to [bold]{out}[/]")
+
+
+@app.command()
+def impact(
+    data: Annotated[Path, typer.Option(help="Folder (or file) of the source data.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the tables and plots.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Match on this registered model (NAME@ALIAS) instead of a "
+            "prognostic score fitted in the run."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Evaluate as of this date (default: the extract date)."),
+    ] = None,
+    cost_per_bed_day: Annotated[
+        float, typer.Option(help="£ per emergency bed day (seed 003: £300).")
+    ] = 300.0,
+    seed: Annotated[int, typer.Option(help="Seed of the score and bootstrap.")] = 0,
+    bootstraps: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")
+    ] = 1000,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(help="MLflow store of --model (default: MLFLOW_TRACKING_URI)."),
+    ] = None,
+    source: SourceOption = "canonical",
+) -> None:
+    """Estimate whether case management reduced emergency admissions and bed days.
+
+    Enrolled people against controls matched on the enrolment date, as a
+    difference in differences with a bootstrap CI, beside the naive
+    before/after; population rates against a baseline and the -5 % target; and
+    the bed days a number of case managers could save. Exit codes: 2 unreadable
+    input, no enrolments or a bad option; 3 no such model; 4 model and features
+    differ.
+    """
+    from riskstrat.impact import ImpactSettings
+
+    if cost_per_bed_day < 0 or not math.isfinite(cost_per_bed_day):
+        raise typer.BadParameter(
+            f"--cost-per-bed-day must be a number >= 0. Got {cost_per_bed_day}."
+        )
+    try:
+        settings = ImpactSettings(
+            model=model,
+            tracking_uri=tracking_uri,
+            random_state=seed,
+            n_bootstraps=bootstraps,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if model is not None:
+        _check_mlflow_arguments(tracking_uri, None, "champion")
+    tables = _open(data, extract_date=None, source=source)
+    if as_of is not None:
+        day = _parse_date(as_of, "--as-of")
+    elif tables.extract_date is not None:
+        day = tables.extract_date
+    else:
+        day = dt.date.today()
+    _evaluate_impact(
+        data,
+        tables,
+        out=out,
+        as_of=day,
+        settings=settings,
+        cost_per_bed_day=cost_per_bed_day,
+    )
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo outputs.")] = Path(
@@ -1047,12 +1211,22 @@ def demo(
     ] = "emergency-risk",
 ) -> None:
     """Run everything that exists on a synthetic population and say where it went."""
-    from riskstrat.synth import make_population
+    from riskstrat.synth import Programme, make_population
 
     source = out / "source"
-    pop = make_population(patients, random_state=seed)
+    # A case-management programme for the last two years, with a known effect
+    # (hazard ratio 0.85), so step 6 can show the evaluator against the truth.
+    demo_end = dt.date(2024, 4, 1)
+    programme = Programme(start=_yearly_after(demo_end, -2), hazard_ratio=0.85)
+    pop = make_population(
+        patients, end=demo_end, random_state=seed, programme=programme
+    )
     pop.write(source)
-    console.print(f"1. generated {patients:,} people into [bold]{source}[/]")
+    console.print(
+        f"1. generated {patients:,} people into [bold]{source}[/] (a case-management "
+        f"programme from {programme.start}, true hazard ratio "
+        f"{programme.hazard_ratio})"
+    )
     tables = _open(source, extract_date=pop.truth.end, scan=False)
     console.print(_counts_table(tables, "2. validated"))
     rejects = out / "rejects.csv"
@@ -1108,6 +1282,21 @@ def demo(
             f"{r.model_name} v{r.model_version} -> {r.folder}"
         )
     _show_caseload(runs[-1].folder)
+    from riskstrat.impact import ImpactSettings
+
+    impact_out = out / "impact"
+    console.print(
+        "6. did the programme work? Enrolled people against matched controls "
+        "(difference in differences), beside the naive before/after and the truth:"
+    )
+    _evaluate_impact(
+        source,
+        _open(source, extract_date=None),
+        out=impact_out,
+        as_of=end,
+        settings=ImpactSettings(random_state=seed),
+        cost_per_bed_day=300.0,
+    )
     console.print("\nOutputs:")
     console.print(f"  canonical tables + truth.json  {source}")
     console.print(f"  rejected rows                  {rejects}")
@@ -1120,6 +1309,7 @@ def demo(
     console.print(
         f"    alerts                       {nightly / 'latest' / 'alerts.csv'}"
     )
+    console.print(f"  impact tables and figures      {impact_out}")
 
 
 def _demo_localities(tables) -> str:

@@ -1,0 +1,560 @@
+"""``estimate_effect``: matched controls and a difference in differences."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from riskstrat._utils import check_date
+from riskstrat.features import FeatureSpec, build_features
+from riskstrat.impact._did import COLUMNS, bootstrap, did
+from riskstrat.impact._matching import logit, match, strata
+from riskstrat.impact._person_time import window_outcomes
+from riskstrat.impact._result import OUTCOMES, ImpactResult
+from riskstrat.impact._scores import (
+    fit_prognostic,
+    fit_propensity,
+    registered,
+    score_frame,
+)
+from riskstrat.impact._settings import ImpactSettings
+from riskstrat.sources import open_tables
+
+__all__ = ["estimate_effect", "first_enrolments"]
+
+logger = logging.getLogger(__name__)
+
+#: Variables of the balance table (feature columns), besides the score.
+BALANCE = (
+    "em_admissions_3m",
+    "days_since_last_em_admission",
+    "age",
+    "male",
+    "em_admissions_12m",
+    "em_bed_days_12m",
+    "em_admissions_24m",
+    "em_bed_days_24m",
+    "cci_score",
+    "drugs_90d",
+    "care_home",
+    "deprivation_decile",
+)
+
+
+def first_enrolments(tables) -> dict[str, dt.date]:
+    """Each person's first enrolment date.
+
+    Raises
+    ------
+    ValueError
+        The input has no enrolments table, or it is empty.
+    """
+    if "enrolments" in tables.absent:
+        raise ValueError(
+            "the input has no enrolments table, so nobody is known to be case "
+            "managed and there is nothing to evaluate. Add enrolments.csv "
+            "(patient_id, enrol_date, end_date, locality)."
+        )
+    e = tables.enrolments
+    if e.num_rows == 0:
+        raise ValueError(
+            "the enrolments table is empty: nobody was case managed, so there is "
+            "nothing to evaluate."
+        )
+    g = e.group_by("patient_id").aggregate([("enrol_date", "min")])
+    return dict(
+        zip(g["patient_id"].to_pylist(), g["enrol_date_min"].to_pylist(), strict=True)
+    )
+
+
+def _data_end(tables, as_of: dt.date) -> dt.date:
+    extract = getattr(tables, "extract_date", None)
+    return as_of if extract is None else min(as_of, extract)
+
+
+def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    cols = [
+        c
+        for c in features.column_names
+        if c in {"patient_id", *BALANCE, *extra, "sex", "locality"}
+    ]
+    f = features.select(cols).to_pandas()
+    f["male"] = (f["sex"] == "male").astype(float).where(f["sex"].notna())
+    return f
+
+
+def _smd(a: pd.Series, b: pd.Series, wb=None, sd=None) -> float:
+    a, b = pd.to_numeric(a, errors="coerce"), pd.to_numeric(b, errors="coerce")
+    ma = a.mean()
+    if wb is None:
+        mb = b.mean()
+    else:
+        ok = b.notna().to_numpy()
+        mb = np.average(b[ok], weights=np.asarray(wb)[ok]) if ok.any() else np.nan
+    if sd is None:
+        sd = np.sqrt((a.var() + b.var()) / 2)
+    return float((ma - mb) / sd) if sd and sd > 0 else float("nan")
+
+
+def estimate_effect(
+    tables,
+    *,
+    as_of: dt.date,
+    settings: ImpactSettings | None = None,
+    spec: FeatureSpec | None = None,
+) -> ImpactResult:
+    """Effect of enrolment on emergency admissions and bed days per person-year.
+
+    For each person enrolled (first enrolment) before ``as_of`` with
+    ``settings.follow_up_days`` of follow-up, controls are drawn from people on
+    the list that day who had not been enrolled by then, and matched on that
+    date: exactly on age band, sex, locality (and, by default, emergency
+    admissions in the last year, 0-4+), then the ``k`` nearest on the logit of
+    a score within a caliper, with replacement. The score and the strata come
+    from features as of the enrolment date, which use only events strictly
+    before it: nothing recorded on or after the enrolment date can change who
+    is matched. Features are built once per distinct enrolment date.
+
+    Outcomes are emergency admissions and emergency bed days per person-year
+    in ``[date - pre_days, date)`` and ``[date, date + post_days)`` (see
+    :func:`~riskstrat.impact.window_outcomes`: death, deregistration and the
+    end of the data end person-time). The effect is the difference in
+    differences of pooled rates (enrolled minus matched controls, after minus
+    before), with a percentile bootstrap 95 % CI resampling enrolled people
+    with their matched sets. The enrolled keep being followed if their
+    enrolment ends (intention to treat: an ending can follow the outcome).
+
+    A control who enrols after the matching date is censored on that day by
+    default (``later_enrolment="censor"``): their later person-time is under
+    the programme, so counting it would mix the effect into the comparison,
+    and dropping such controls altogether would choose controls by their
+    future. ``"keep"`` is offered for comparison.
+
+    Also returned: the naive before/after of the enrolled (which regression to
+    the mean flatters), a placebo with both windows moved ``placebo_shift_days``
+    earlier on the same matched sets (a pseudo-enrolment a year before; about 0
+    when the matched groups moved in parallel before enrolment), a balance
+    table (standardised mean differences before and after matching), the
+    matched sets, and every evaluated enrolled person with their status —
+    people with no control are reported as unmatched, never silently dropped.
+
+    Parameters
+    ----------
+    tables : Tables, ValidatedFolder or path
+        Canonical tables with an ``enrolments`` table.
+    as_of : datetime.date
+        Nothing on or after this date is used.
+    settings : ImpactSettings, optional
+    spec : FeatureSpec, optional
+        Features for the score (a registered model brings its own).
+
+    Returns
+    -------
+    ImpactResult
+
+    Raises
+    ------
+    ValueError
+        No enrolments table, or nobody enrolled with enough follow-up.
+    """
+    settings = settings or ImpactSettings()
+    as_of = check_date(as_of, "as_of")
+    tic = time.perf_counter()
+    opened = open_tables(tables)
+    base = opened.read(issued_from=as_of, issued_before=as_of)
+    first = first_enrolments(base)
+    data_end = _data_end(opened, as_of)
+    follow = dt.timedelta(days=settings.follow_up_days)
+    evaluated = {p: d for p, d in first.items() if d + follow <= data_end}
+    if not evaluated:
+        raise ValueError(
+            f"nobody was enrolled with {settings.follow_up_days} days of follow-up "
+            f"before {data_end} ({len(first):,} enrolled in all): use a later "
+            "--as-of or a shorter follow-up."
+        )
+    dates = sorted(set(evaluated.values()))
+    model = None
+    if settings.score == "model":
+        model = registered(settings.model, settings.tracking_uri)  # type: ignore[arg-type]
+        spec = model.design.feature_spec
+    spec = spec or FeatureSpec()
+    if settings.score == "prognostic":
+        fit_date = dates[0] - dt.timedelta(days=settings.post_days)
+        model = fit_prognostic(
+            opened,
+            fit_date=fit_date,
+            horizon_days=settings.post_days,
+            first_enrol=first,
+            spec=spec,
+            random_state=settings.random_state,
+        )
+    features: dict[dt.date, pa.Table] = {}
+    treated: dict[dt.date, np.ndarray] = {}
+    candidate: dict[dt.date, np.ndarray] = {}
+    for day in dates:
+        X = build_features(opened, as_of=day, spec=spec)
+        ids = X["patient_id"].to_pylist()
+        fe = np.array([first.get(i) for i in ids], dtype=object)
+        treated[day] = np.array(
+            [f == day and i in evaluated for f, i in zip(fe, ids, strict=True)]
+        )
+        candidate[day] = np.array([f is None or f > day for f in fe])
+        features[day] = X
+    if settings.score == "propensity":
+        model = fit_propensity(
+            features, treated, candidate, random_state=settings.random_state
+        )
+    # Score, strata and the pooled SD of the logit, then match date by date.
+    t_frames, c_frames = [], []
+    for day in dates:
+        X = features[day]
+        rows = treated[day] | candidate[day]
+        sub = X.filter(pa.array(rows))
+        f = _frame(sub, (*settings.match_covariates, *settings.bias_correction))
+        f["score"] = score_frame(model, sub)
+        f["logit"] = logit(f["score"])
+        f["stratum"] = strata(
+            sub.select(
+                [
+                    "age",
+                    "sex",
+                    "locality",
+                    "em_admissions_12m",
+                    "nominated_12m",
+                ]
+            ).to_pandas(),
+            prior_admissions=settings.exact_prior_admissions,
+            nominated=settings.exact_nominated,
+        ).to_numpy()
+        f["date"] = day
+        is_t = treated[day][rows]
+        t_frames.append(f[is_t])
+        c_frames.append(f[~is_t])
+    T = pd.concat(t_frames, ignore_index=True)
+    C = pd.concat(c_frames, ignore_index=True)
+    # Scales come from each date's own people: matching on a date uses nothing
+    # recorded on or after it (not even another date's spread).
+    covs = tuple(c for c in settings.match_covariates if c in T.columns)
+    sets = []
+    for day in dates:
+        t_day, c_day = T[T["date"] == day].copy(), C[C["date"] == day].copy()
+        variances = [t_day["logit"].var(), c_day["logit"].var()]
+        finite = [v for v in variances if np.isfinite(v)]
+        sd = float(np.sqrt(np.mean(finite))) if finite else 1.0
+        caliper = settings.caliper_sd * (sd if sd > 0 else 1.0)
+        scaled = []
+        for col in covs:
+            both = pd.to_numeric(pd.concat([t_day[col], c_day[col]]), errors="coerce")
+            sd_col = float(both.std())
+            sd_col = sd_col if np.isfinite(sd_col) and sd_col > 0 else 1.0
+            t_day[f"_z_{col}"] = pd.to_numeric(t_day[col], errors="coerce") / sd_col
+            c_day[f"_z_{col}"] = pd.to_numeric(c_day[col], errors="coerce") / sd_col
+            scaled.append(f"_z_{col}")
+        m = match(
+            t_day,
+            c_day,
+            k=settings.n_controls,
+            caliper=caliper,
+            covariates=tuple(scaled),
+        )
+        m["enrol_date"] = day
+        sets.append(m)
+    matched = pd.concat(sets, ignore_index=True)
+    if matched.empty:
+        raise ValueError(
+            f"none of the {len(evaluated):,} enrolled people found a control "
+            f"(same age band, sex, locality and last year's emergency admissions, "
+            f"score within {settings.caliper_sd} SD): too few people to compare "
+            "with; a larger population or a wider caliper is needed."
+        )
+    matched["weight"] = 1.0 / matched.groupby("patient_id")["control_id"].transform(
+        "size"
+    )
+    # Every evaluated enrolled person, with what happened to them.
+    status = pd.DataFrame(
+        {"patient_id": list(evaluated), "enrol_date": list(evaluated.values())}
+    ).sort_values("patient_id", ignore_index=True)
+    in_pop = set(T["patient_id"])
+    n_ctrl = matched.groupby("patient_id").size()
+    status["n_controls"] = status["patient_id"].map(n_ctrl).fillna(0).astype(int)
+    status["status"] = np.where(
+        status["n_controls"] > 0,
+        "matched",
+        np.where(
+            status["patient_id"].isin(in_pop),
+            "unmatched: no control within the caliper",
+            "unmatched: not on the list on the enrolment date",
+        ),
+    )
+    balance = _balance(T, C, matched)
+    per_set, placebo = _outcomes(base, matched, first, data_end, settings, T=T, C=C)
+    estimates = _estimates(per_set, placebo, settings)
+    logger.info(
+        "impact: %d enrolled evaluated, %d matched with %d control rows, %.1f s",
+        len(status),
+        int((status["n_controls"] > 0).sum()),
+        len(matched),
+        time.perf_counter() - tic,
+    )
+    return ImpactResult(
+        as_of=as_of,
+        data_end=data_end,
+        settings=settings,
+        estimates=estimates,
+        balance=balance,
+        matched_sets=matched[
+            ["patient_id", "enrol_date", "control_id", "rank", "distance", "weight"]
+        ].sort_values(["enrol_date", "patient_id", "rank"], ignore_index=True),
+        enrolled=status,
+        score_model=model,
+        spec=spec,
+    )
+
+
+def _balance(T: pd.DataFrame, C: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
+    """Standardised mean differences before and after matching."""
+    keys = ["patient_id", "date"]
+    Tm = T[T["patient_id"].isin(matched["patient_id"])]
+    ctrl = matched.rename(columns={"enrol_date": "date"}).merge(
+        C.rename(columns={"patient_id": "control_id"}),
+        on=["control_id", "date"],
+        how="left",
+    )
+    rows = []
+    for var in ("logit", *[b for b in BALANCE if b in T.columns]):
+        sd = float(
+            np.sqrt((pd.to_numeric(T[var]).var() + pd.to_numeric(C[var]).var()) / 2)
+        )
+        rows.append(
+            {
+                "variable": "score (logit)" if var == "logit" else var,
+                "mean_enrolled": float(pd.to_numeric(Tm[var]).mean()),
+                "mean_candidates": float(pd.to_numeric(C[var]).mean()),
+                "mean_matched_controls": float(
+                    np.average(
+                        pd.to_numeric(ctrl[var]).fillna(np.nan).dropna(),
+                        weights=ctrl.loc[pd.to_numeric(ctrl[var]).notna(), "weight"],
+                    )
+                )
+                if pd.to_numeric(ctrl[var]).notna().any()
+                else float("nan"),
+                "smd_before": _smd(T[var], C[var], sd=sd),
+                "smd_after": _smd(Tm[var], ctrl[var], wb=ctrl["weight"], sd=sd),
+            }
+        )
+    del keys
+    return pd.DataFrame(rows)
+
+
+def _windows(people: pd.DataFrame, shift: int, settings: ImpactSettings):
+    """Pre and post windows (``shift`` days earlier for the placebo)."""
+    day = pd.to_datetime(people["enrol_date"]) - pd.Timedelta(days=shift)
+    pre = pd.Timedelta(days=settings.pre_days)
+    post = pd.Timedelta(days=settings.post_days)
+    real = pd.to_datetime(people["enrol_date"])
+    post_end = day + post
+    if shift:  # the placebo's "after" never reaches the real enrolment
+        post_end = post_end.where(post_end <= real, real)
+    return {
+        "pre": (day - pre, day),
+        "post": (day, post_end),
+    }
+
+
+def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
+    """Per-set matrices (sets x outcome x COLUMNS) for the main and placebo runs."""
+    sets = matched[["patient_id", "enrol_date"]].drop_duplicates()
+    sets = sets.sort_values(["enrol_date", "patient_id"], ignore_index=True)
+    people = pd.concat(
+        [
+            sets.assign(person=sets["patient_id"], censor=pd.NaT),
+            matched.assign(person=matched["control_id"])[
+                ["patient_id", "enrol_date", "person"]
+            ],
+        ],
+        ignore_index=True,
+    )
+    people = people.drop_duplicates(["person", "enrol_date"], ignore_index=True)[
+        ["person", "enrol_date"]
+    ]
+    if settings.later_enrolment == "censor":
+        later = people["person"].map(first)
+        later = pd.to_datetime(later.where(later.notna(), None))
+        later = later.where(later > pd.to_datetime(people["enrol_date"]))
+        people["censor"] = later
+    else:
+        people["censor"] = pd.NaT
+    results = {}
+    for name, shift in (("main", 0), ("placebo", settings.placebo_shift_days)):
+        w = _windows(people, shift, settings)
+        frames = []
+        for part, (start, end) in w.items():
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": people["person"],
+                        "start": start.dt.date,
+                        "end": end.dt.date,
+                        "censor": people["censor"].dt.date.where(
+                            people["censor"].notna(), None
+                        ),
+                        "part": part,
+                        "enrol_date": people["enrol_date"],
+                    }
+                )
+            )
+        win = pd.concat(frames, ignore_index=True)
+        win["row"] = np.arange(len(win), dtype=np.int64)
+        arrow = pa.Table.from_pandas(
+            win[["row", "patient_id", "start", "end", "censor"]], preserve_index=False
+        )
+        out = window_outcomes(
+            arrow, base.patients, base.admissions, data_end=data_end
+        ).to_pandas()
+        win = win.merge(out, on="row")
+        results[name] = _per_set(win, sets, matched)
+        covs = [c for c in settings.bias_correction if T is not None and c in T]
+        if covs and name == "main":  # the placebo stays a raw pre-trend check
+            _bias_correct(results[name], win, sets, matched, T, C, covs)
+    return results["main"], results["placebo"]
+
+
+def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
+    """Regression adjustment of the controls for what matching left unequal.
+
+    For each period and outcome, a person-time weighted least-squares fit of the
+    matched controls' rate per person-year on ``covs`` (features as of the
+    matching date) gives ``beta``; each set's control rate moves by
+    ``beta . (x_enrolled - mean x_controls)``: what the controls' rate would
+    have been with the enrolled person's covariates (Abadie and Imbens, 2011).
+    ``beta`` is not refitted in the bootstrap. Changes ``m`` in place.
+    """
+    key = ["patient_id", "enrol_date"]
+    feats_c = C[["patient_id", "date", *covs]].rename(
+        columns={"patient_id": "control_id", "date": "enrol_date"}
+    )
+    feats_t = T[["patient_id", "date", *covs]].rename(columns={"date": "enrol_date"})
+    wide = win.pivot_table(
+        index=["patient_id", "enrol_date"],
+        columns="part",
+        values=["person_days", "em_admissions", "em_bed_days"],
+        aggfunc="first",
+    )
+    wide.columns = [f"{v}_{p}" for v, p in wide.columns]
+    wide = wide.reset_index().rename(columns={"patient_id": "control_id"})
+    rows = matched.merge(feats_c, on=["control_id", "enrol_date"], how="left")
+    rows = rows.merge(wide, on=["control_id", "enrol_date"], how="left")
+    xt = sets.merge(feats_t, on=key, how="left")
+    fill = {c: float(pd.to_numeric(C[c], errors="coerce").median()) for c in covs}
+    if "days_since_last_em_admission" in covs:  # never admitted: long ago
+        fill["days_since_last_em_admission"] = 3650.0
+
+    def numeric(frame):
+        out = frame[covs].apply(pd.to_numeric, errors="coerce").astype(float)
+        return out.fillna(fill).fillna(0.0)
+
+    xc = numeric(rows)
+    w = rows["weight"].to_numpy(dtype=float)
+    mean_c = xc.multiply(w, axis=0).groupby([rows[k] for k in key]).sum()
+    mean_c = sets.merge(mean_c.reset_index(), on=key, how="left")
+    dx = numeric(xt).to_numpy() - numeric(mean_c).to_numpy()
+    z = np.column_stack([np.ones(len(xc)), xc.to_numpy()])
+    for j, ev in enumerate(("em_admissions", "em_bed_days")):
+        for period, col in (("pre", 4), ("post", 6)):
+            days = rows[f"person_days_{period}"].to_numpy(dtype=float)
+            ok = days > 0
+            if ok.sum() <= z.shape[1]:
+                continue
+            y = rows[f"{ev}_{period}"].to_numpy(dtype=float)[ok] / days[ok] * 365.25
+            sw = np.sqrt(w[ok] * days[ok])
+            beta = np.linalg.lstsq(z[ok] * sw[:, None], y * sw, rcond=None)[0]
+            shift = dx @ beta[1:]
+            m[:, j, col] += shift * m[:, j, col + 1] / 365.25
+
+
+def _per_set(win: pd.DataFrame, sets: pd.DataFrame, matched: pd.DataFrame):
+    """Matrix (n_sets, 2 outcomes, 8 COLUMNS) of events and person-days."""
+    wide = win.pivot_table(
+        index=["patient_id", "enrol_date"],
+        columns="part",
+        values=["person_days", "em_admissions", "em_bed_days"],
+        aggfunc="first",
+    )
+    wide.columns = [f"{v}_{p}" for v, p in wide.columns]
+    wide = wide.reset_index().rename(columns={"patient_id": "person"})
+    t = sets.merge(
+        wide, left_on=["patient_id", "enrol_date"], right_on=["person", "enrol_date"]
+    )
+    c = matched.merge(
+        wide, left_on=["control_id", "enrol_date"], right_on=["person", "enrol_date"]
+    )
+    value_cols = [x for x in wide.columns if x not in ("person", "enrol_date")]
+    cw = c[value_cols].multiply(c["weight"], axis=0)
+    cw[["patient_id", "enrol_date"]] = c[["patient_id", "enrol_date"]]
+    cs = cw.groupby(["patient_id", "enrol_date"], sort=False)[value_cols].sum()
+    cs = sets.merge(cs.reset_index(), on=["patient_id", "enrol_date"], how="left")
+    m = np.zeros((len(sets), len(OUTCOMES), len(COLUMNS)))
+    for j, ev in enumerate(("em_admissions", "em_bed_days")):
+        for k, (frame, period) in enumerate(
+            [(t, "pre"), (t, "post"), (cs, "pre"), (cs, "post")]
+        ):
+            m[:, j, 2 * k] = frame[f"{ev}_{period}"].to_numpy(dtype=float)
+            m[:, j, 2 * k + 1] = frame[f"person_days_{period}"].to_numpy(dtype=float)
+    return m
+
+
+def _estimates(per_set, placebo, settings) -> pd.DataFrame:
+    rows = []
+    for analysis, matrix in (("matched", per_set), ("placebo", placebo)):
+        point = did(matrix.sum(axis=0))
+        boot = (
+            bootstrap(
+                matrix,
+                n_bootstraps=settings.n_bootstraps,
+                random_state=settings.random_state,
+            )
+            if settings.n_bootstraps
+            else None
+        )
+        for j, outcome in enumerate(OUTCOMES):
+            kinds: tuple[tuple[str, str], ...] = (
+                (("did", "placebo"),)
+                if analysis == "placebo"
+                else (("did", "matched"), ("naive", "naive"))
+            )
+            for key, label in kinds:
+                lo = hi = rlo = rhi = float("nan")
+                if boot is not None:
+                    vals = boot[key][:, j]
+                    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
+                    if key == "did":
+                        rlo, rhi = np.nanpercentile(boot["relative"][:, j], [2.5, 97.5])
+                rows.append(
+                    {
+                        "analysis": label,
+                        "outcome": outcome,
+                        "estimate": float(point[key][j]),
+                        "ci_low": float(lo),
+                        "ci_high": float(hi),
+                        "enrolled_before": float(point["t_pre"][j]),
+                        "enrolled_after": float(point["t_post"][j]),
+                        "controls_before": float(point["c_pre"][j])
+                        if key == "did"
+                        else float("nan"),
+                        "controls_after": float(point["c_post"][j])
+                        if key == "did"
+                        else float("nan"),
+                        "relative": float(point["relative"][j])
+                        if key == "did"
+                        else float(point["naive"][j] / point["t_pre"][j]),
+                        "relative_ci_low": float(rlo),
+                        "relative_ci_high": float(rhi),
+                        "n_sets": int(matrix.shape[0]),
+                    }
+                )
+    return pd.DataFrame(rows)

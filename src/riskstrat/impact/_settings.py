@@ -1,0 +1,170 @@
+"""``ImpactSettings``: every choice of the impact evaluation, in one frozen object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["ImpactSettings"]
+
+
+def _check_int(name: str, value: object, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ValueError(
+            f"The `{name}` parameter of ImpactSettings must be an int >= {lo}. "
+            f"Got {value!r} instead."
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImpactSettings:
+    """How enrolled people are matched, followed and compared.
+
+    Parameters
+    ----------
+    score : {"prognostic", "propensity", "model"}, default="prognostic"
+        What people are matched on (besides age band, sex and locality):
+        ``"prognostic"``, the risk of an emergency admission in the next
+        ``post_days`` from a LightGBM model fitted within the run on people not
+        enrolled, on the year before the first evaluated enrolment (so no
+        outcome after any evaluated enrolment is used to build it);
+        ``"propensity"``, the probability of enrolling on that date (LightGBM on
+        the enrolled and the candidates of every enrolment date); ``"model"``,
+        the registered model named by ``model``.
+    model : str, optional
+        ``NAME@ALIAS`` or ``NAME/VERSION`` of a registered model; sets
+        ``score="model"``.
+    tracking_uri : str, optional
+        MLflow store of ``model``.
+    n_controls : int, default=5
+        Controls per enrolled person (matching with replacement).
+    caliper_sd : float, default=1.0
+        Largest distance between the logits of the scores of an enrolled
+        person and a control, in pooled standard deviations of the logit (of
+        the enrolled and all candidates). The exact strata do most of the
+        matching; at the usual 0.2 about half the enrolled of a 20,000-person
+        population find no control (decision 0016).
+    exact_prior_admissions : bool, default=True
+        Also match exactly on emergency admissions in the 365 days before the
+        date (0, 1, 2, 3+), so the enrolled and their controls had the same
+        bad year (regression to the mean then affects both alike).
+    match_covariates : tuple of str, default=("em_admissions_3m", \
+"days_since_last_em_admission")
+        Feature columns added to the matching distance (each in standard
+        deviations): within the caliper, candidates are ranked by the
+        Euclidean distance over the score's logit (in its own units) and these.
+        The default adds how recent the bad year was: the enrolled are referred
+        soon after their second admission, and a control whose admissions were
+        months ago has already regressed to the mean.
+    bias_correction : tuple of str
+        Default: recency, last year's and two years' admissions and bed days,
+        drugs, Charlson score, age, care home. Feature columns of a regression
+        adjustment of the controls' rates for what matching left unequal
+        (Abadie and Imbens 2011): a person-time weighted least-squares fit of
+        the matched controls' rate on them, per period and outcome, moves each
+        set's control rate to the enrolled person's covariates. Empty: none.
+        Not applied to the placebo.
+    exact_nominated : bool, default=False
+        Also match exactly on a clinician nomination in the last year (the
+        other route into case management the records show).
+    pre_days, post_days : int, default=365
+        Outcome windows ``[date - pre_days, date)`` and
+        ``[date, date + post_days)``.
+    min_follow_up_days : int, optional
+        Enrolled people need ``enrol_date + min_follow_up_days <= as_of``
+        (default ``post_days``: a full post window is observable).
+    placebo_shift_days : int, default=365
+        The placebo moves both windows this many days earlier, keeping the
+        matched sets (a pseudo-enrolment a year before the real one).
+    n_bootstraps : int, default=1000
+        Bootstrap resamples of matched sets for the confidence intervals.
+    random_state : int, default=0
+        Seed of the score model and the bootstrap.
+    later_enrolment : {"censor", "keep"}, default="censor"
+        What happens to a control who enrols after the matching date:
+        ``"censor"`` ends their person-time the day they enrol; ``"keep"``
+        keeps counting (an intention-to-treat comparison of "enrol now" with
+        "not now").
+
+    Examples
+    --------
+    >>> ImpactSettings(n_controls=3).n_controls
+    3
+    >>> ImpactSettings(model="risk@champion").score
+    'model'
+    >>> ImpactSettings(caliper_sd=0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: The `caliper_sd` parameter of ImpactSettings must be > 0. Got 0 ...
+    """
+
+    score: Literal["prognostic", "propensity", "model"] = "prognostic"
+    model: str | None = None
+    tracking_uri: str | None = None
+    n_controls: int = 5
+    caliper_sd: float = 1.0
+    exact_prior_admissions: bool = True
+    exact_nominated: bool = False
+    bias_correction: tuple[str, ...] = (
+        "em_admissions_3m",
+        "days_since_last_em_admission",
+        "em_admissions_12m",
+        "em_bed_days_12m",
+        "em_admissions_24m",
+        "drugs_90d",
+        "cci_score",
+        "age",
+        "care_home",
+    )
+    match_covariates: tuple[str, ...] = (
+        "em_admissions_3m",
+        "days_since_last_em_admission",
+    )
+    pre_days: int = 365
+    post_days: int = 365
+    min_follow_up_days: int | None = None
+    placebo_shift_days: int = 365
+    n_bootstraps: int = 1000
+    random_state: int = 0
+    later_enrolment: Literal["censor", "keep"] = "censor"
+
+    def __post_init__(self) -> None:
+        if self.model is not None and self.score != "model":
+            object.__setattr__(self, "score", "model")
+        if self.score not in ("prognostic", "propensity", "model"):
+            raise ValueError(
+                "The `score` parameter of ImpactSettings must be 'prognostic', "
+                f"'propensity' or 'model'. Got {self.score!r} instead."
+            )
+        if self.score == "model" and not self.model:
+            raise ValueError(
+                "ImpactSettings(score='model') needs `model` (NAME@ALIAS)."
+            )
+        _check_int("n_controls", self.n_controls, 1)
+        for name in ("pre_days", "post_days", "placebo_shift_days"):
+            _check_int(name, getattr(self, name), 1)
+        if self.min_follow_up_days is not None:
+            _check_int("min_follow_up_days", self.min_follow_up_days, 1)
+        _check_int("n_bootstraps", self.n_bootstraps, 0)
+        _check_int("random_state", self.random_state, 0)
+        if isinstance(self.caliper_sd, bool) or not (
+            isinstance(self.caliper_sd, int | float) and self.caliper_sd > 0
+        ):
+            raise ValueError(
+                "The `caliper_sd` parameter of ImpactSettings must be > 0. "
+                f"Got {self.caliper_sd!r} instead."
+            )
+        if self.later_enrolment not in ("censor", "keep"):
+            raise ValueError(
+                "The `later_enrolment` parameter of ImpactSettings must be "
+                f"'censor' or 'keep'. Got {self.later_enrolment!r} instead."
+            )
+
+    @property
+    def follow_up_days(self) -> int:
+        """Days of follow-up an enrolled person needs before ``as_of``."""
+        return (
+            self.post_days
+            if self.min_follow_up_days is None
+            else (self.min_follow_up_days)
+        )

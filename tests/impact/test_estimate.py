@@ -1,0 +1,175 @@
+"""estimate_effect end to end on a small seeded population, and its guarantees."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from riskstrat.impact import ImpactSettings, estimate_effect, true_effect
+
+END = dt.date(2023, 4, 1)  # the extract date of the conftest population
+
+
+def test_every_evaluated_enrolled_person_is_reported(programme_result):
+    r = programme_result
+    assert r.n_enrolled == r.n_matched + r.n_unmatched
+    assert r.n_matched > 20
+    assert set(r.matched_sets["patient_id"]) == set(
+        r.enrolled.loc[r.enrolled["status"] == "matched", "patient_id"]
+    )
+    assert (r.matched_sets["rank"] <= r.settings.n_controls).all()
+    # no enrolled person is anyone's control on their own enrolment date
+    pairs = set(
+        zip(r.matched_sets["patient_id"], r.matched_sets["enrol_date"], strict=True)
+    )
+    assert not any(
+        (c, d) in pairs
+        for c, d in zip(
+            r.matched_sets["control_id"], r.matched_sets["enrol_date"], strict=True
+        )
+    )
+
+
+def test_matching_balances_the_score_and_last_years_admissions(programme_result):
+    b = programme_result.balance.set_index("variable")
+    assert abs(b.loc["score (logit)", "smd_after"]) < abs(
+        b.loc["score (logit)", "smd_before"]
+    )
+    # exact on 0, 1, 2, 3+: what is left is within the 3+ band
+    before, after = b.loc["em_admissions_12m", ["smd_before", "smd_after"]]
+    assert abs(after) < abs(before) / 3
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: the matched estimate is biased upwards and its CI too "
+    "narrow (coverage 65-70 % over 20 seeds); see docs/evaluation.md, Impact",
+)
+def test_the_estimate_covers_the_truth_and_excludes_zero(
+    programme_population, programme_result
+):
+    """A strong effect (hazard ratio 0.5) on 5,000 people.
+
+    What the issue asks: the CI covers the computed truth and excludes zero.
+    It does not: the benchmark (docs/evaluation.md, "Impact") measures a bias
+    of about +0.2 admissions a person-year and a CI half as wide as the spread
+    of the estimate, and on this population the CI misses the truth.
+    """
+    r = programme_result
+    matched = r.enrolled.loc[r.enrolled["n_controls"] > 0, "patient_id"]
+    truth = true_effect(
+        programme_population.tables,
+        programme_population.counterfactual,
+        as_of=END,
+        patients=matched,
+    ).set_index("outcome")
+    _, lo, hi = r.estimate["emergency_admissions"]
+    t = truth.loc["emergency_admissions", "effect"]
+    assert t < 0
+    assert lo <= t <= hi
+    assert hi < 0
+
+
+def test_the_naive_before_after_is_fooled_by_regression_to_the_mean(
+    programme_population, programme_result
+):
+    r = programme_result
+    matched = r.enrolled.loc[r.enrolled["n_controls"] > 0, "patient_id"]
+    truth = true_effect(
+        programme_population.tables,
+        programme_population.counterfactual,
+        as_of=END,
+        patients=matched,
+    ).set_index("outcome")
+    t = truth.loc["emergency_admissions", "effect"]
+    naive_hi = r.naive["emergency_admissions"][2]
+    assert t < 0
+    assert naive_hi < t  # the naive interval lies wholly below the truth
+
+
+def test_saved_files_are_deterministic(programme_result, tmp_path):
+    a = programme_result.save(tmp_path / "a")
+    b = programme_result.save(tmp_path / "b")
+    names = sorted(f.name for f in a.iterdir())
+    assert "impact_estimates.parquet" in names and "impact_balance.csv" in names
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def _changed_after_enrolment(tables, result):
+    """Tables whose admissions on or after each enrolment date are altered.
+
+    Every admission dated on or after the first evaluated enrolment date is
+    moved 400 days later: matching on that first date must not change.
+    """
+    first = min(result.enrolled["enrol_date"])
+    adm = tables.admissions
+    late = pc.greater_equal(adm["admission_date"], pa.scalar(first, pa.date32()))
+    shifted = adm.filter(late)
+    for col in ("admission_date", "discharge_date"):
+        moved = pc.add(shifted[col], pa.scalar(dt.timedelta(days=400)))
+        shifted = shifted.set_column(
+            shifted.schema.get_field_index(col), col, pc.cast(moved, pa.date32())
+        )
+    new_adm = pa.concat_tables([adm.filter(pc.invert(late)), shifted.cast(adm.schema)])
+    return dataclasses.replace(tables, admissions=new_adm), first
+
+
+def test_matching_uses_nothing_on_or_after_the_enrolment_date(
+    programme_population, programme_result
+):
+    """Changing events on/after the first enrolment date changes no matched set
+    or score of that date (the score model is fitted on the year before it)."""
+    tables, first = _changed_after_enrolment(
+        programme_population.tables, programme_result
+    )
+    # evaluated as of a year and a day after the first date: only that date's
+    # enrolled are matched again (cheap); the score model is the same
+    other = estimate_effect(
+        tables,
+        as_of=first + dt.timedelta(days=366),
+        settings=ImpactSettings(n_bootstraps=0, random_state=1),
+    )
+    cols = ["patient_id", "control_id", "rank", "distance"]
+    a = programme_result.matched_sets
+    b = other.matched_sets
+    pd.testing.assert_frame_equal(
+        a[a["enrol_date"] == first][cols].reset_index(drop=True),
+        b[b["enrol_date"] == first][cols].reset_index(drop=True),
+    )
+    # while the outcomes did change
+    assert not np.isclose(
+        other.get("matched")["enrolled_after"],
+        programme_result.get("matched")["enrolled_after"],
+    )
+
+
+def test_no_enrolments_is_a_clear_error(programme_population):
+    tables = dataclasses.replace(programme_population.tables, absent=("enrolments",))
+    with pytest.raises(ValueError, match="no enrolments table"):
+        estimate_effect(tables, as_of=END)
+
+
+def test_nobody_with_enough_follow_up_is_a_clear_error(programme_population):
+    with pytest.raises(ValueError, match="days of follow-up"):
+        estimate_effect(programme_population.tables, as_of=dt.date(2021, 6, 1))
+
+
+def test_a_registered_model_can_be_the_matching_score(programme_population, registered):
+    _, uri, loaded = registered
+    r = estimate_effect(
+        programme_population.tables,
+        as_of=END,
+        settings=ImpactSettings(
+            model="risk@champion", tracking_uri=uri, n_bootstraps=0
+        ),
+    )
+    assert r.settings.score == "model"
+    assert r.n_matched > 0
+    assert r.score_model.version == loaded.version
