@@ -68,6 +68,15 @@ SourceOption = Annotated[
 ]
 
 
+TrackingUriOption = Annotated[
+    str | None,
+    typer.Option(
+        help="MLflow tracking store or server (default: MLFLOW_TRACKING_URI, else "
+        "sqlite:///models/mlflow.db)."
+    ),
+]
+
+
 # The source adapters' settings, defined once: every command that reads a
 # source takes them (validate, features, train) and passes them to _load.
 UrgencyOption = Annotated[
@@ -566,13 +575,7 @@ def train(
             help="Date of the extract (default: truth.json's end for synthetic data)."
         ),
     ] = None,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(
-            help="MLflow store (default: MLFLOW_TRACKING_URI, else "
-            "sqlite:///models/mlflow.db)."
-        ),
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     bootstraps: Annotated[
         int, typer.Option(help="Bootstrap resamples for confidence intervals.")
     ] = 200,
@@ -742,10 +745,7 @@ def score(
             "it must match the model's features exactly.",
         ),
     ] = None,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else models/)."),
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     engine: Annotated[
         str, typer.Option(help="duckdb (embedded) or spark (the spark extra).")
     ] = "duckdb",
@@ -989,10 +989,7 @@ def promote(
         str | None,
         typer.Option(help="Date of the extract (default: a validated folder's own)."),
     ] = None,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else models/)."),
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     dry_run: Annotated[
         bool, typer.Option(help="Decide and log, but do not move the alias.")
     ] = False,
@@ -1150,10 +1147,7 @@ def impact(
     bootstraps: Annotated[
         int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")
     ] = 1000,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(help="MLflow store of --model (default: MLFLOW_TRACKING_URI)."),
-    ] = None,
+    tracking_uri: TrackingUriOption = None,
     source: SourceOption = "canonical",
 ) -> None:
     """Estimate whether case management reduced emergency admissions and bed days.
