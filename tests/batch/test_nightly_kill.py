@@ -1,8 +1,8 @@
 """A nightly run killed at any moment: earlier runs untouched, the re-run identical.
 
-Each test starts ``riskstrat score`` as a real subprocess and SIGKILLs it once the
-run log shows the stage; kept apart from ``test_nightly.py`` so that the suite's
-workers can run both files at once.
+Each test starts ``riskstrat score`` as a real subprocess held inside one stage by a
+fault drill (``RISKSTRAT_FAULT_DRILL_STAGE``) and SIGKILLs it there; kept apart from
+``test_nightly.py`` so that the suite's workers can run both files at once.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from _support.nightly import D1, D2, DATA_FILES
 from _support.nightly import digests as _digests
 from riskstrat.batch import complete_runs, run_nightly
-from riskstrat.batch._nightly import STAGES
+from riskstrat.batch._nightly import FAULT_DRILL_VARIABLE, STAGES
 
 
 def _score(folder, out, uri, day):
@@ -54,23 +54,30 @@ def test_a_run_killed_in_any_stage_leaves_earlier_runs_untouched(
     shutil.copytree(template, out, symlinks=True)
     before = _digests(out / "runs")
     latest = os.readlink(out / "latest")
+    # A fault drill holds the run inside the stage (publish, for one, takes
+    # milliseconds): the kill lands there, not a moment later.
+    drill = {**os.environ, FAULT_DRILL_VARIABLE: stage}
     proc = subprocess.Popen(
         _score(folder, out, uri, D2),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=drill,
     )
     seen = ""
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
         logs = list(out.glob(".building-*/run.log"))
         seen = logs[0].read_text() if logs else ""
-        if f"stage {stage}" in seen:
+        if f"fault drill: holding stage {stage}" in seen:
             proc.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.005)
+        time.sleep(0.02)
+    else:
+        proc.kill()
+        proc.wait()
+        pytest.fail(f"stage {stage!r} was never reached; the run log:\n{seen}")
     proc.wait()
-    if proc.returncode == 0:
-        pytest.skip(f"the run finished before stage {stage!r} was seen")
+    assert f"stage {stage}" in seen
     assert proc.returncode == -signal.SIGKILL, seen
     assert _digests(out / "runs") == before  # nothing of the killed run visible
     assert os.readlink(out / "latest") == latest

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,10 @@ from riskstrat.stratify import Caseloads, StratifySettings, assign_tiers, caselo
 __all__ = ["NightlyRun", "NightlySettings", "TooManyRejectsError", "run_nightly"]
 
 logger = logging.getLogger(__name__)
+
+#: Environment variable naming a stage in which a run holds for 120 s (fault drills:
+#: kill the run there and check that nothing of it is visible).
+FAULT_DRILL_VARIABLE = "RISKSTRAT_FAULT_DRILL_STAGE"
 
 #: Stages of a nightly run, in order (the run log names each as it starts).
 STAGES = (
@@ -373,6 +378,11 @@ def run_nightly(
         logger.info("stage %s", name)
         if progress is not None:
             progress(name)
+        if os.environ.get(FAULT_DRILL_VARIABLE) == name:
+            # A fault drill: hold the run inside this stage so that it can be
+            # killed there (docs/nightly.md, "Fault drills"; the kill tests).
+            logger.warning("fault drill: holding stage %s for 120 s", name)
+            time.sleep(120)
 
     with (
         publish_lock(out),
