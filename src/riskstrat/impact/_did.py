@@ -9,10 +9,13 @@ person-year (sum of events over sum of person-years):
 ``counterfactual = R_T,pre + (R_C,post - R_C,pre)`` (the enrolled group's rate
 had nobody enrolled), ``relative = did / counterfactual``.
 
-The bootstrap resamples matched sets with replacement (an enrolled person with
-their controls), so the dependence between a person's two periods and between
-the sets sharing a control within a set is kept; it is vectorised as a matrix of
-multinomial counts.
+:func:`bootstrap` resamples matched sets with replacement (an enrolled person
+with their controls), so the dependence between a person's two periods is kept;
+it is vectorised as a matrix of multinomial counts. It treats a control shared
+by many sets as independent draws, which makes the interval too narrow for
+matching with replacement (Abadie and Imbens 2008).
+:func:`bootstrap_two_sample` (the estimator's default) resamples the enrolled
+and, apart, each control person with their total weight.
 """
 
 from __future__ import annotations

@@ -121,12 +121,15 @@ def estimate_effect(
     is matched. Features are built once per distinct enrolment date.
 
     Outcomes are emergency admissions and emergency bed days per person-year
-    in ``[date - pre_days, date)`` and ``[date, date + post_days)`` (see
+    in ``[date - pre_gap_days - pre_days, date - pre_gap_days)`` (by default
+    the selection year) and ``[date, date + post_days)`` (see
     :func:`~riskstrat.impact.window_outcomes`: death, deregistration and the
     end of the data end person-time). The effect is the difference in
     differences of pooled rates (enrolled minus matched controls, after minus
-    before), with a percentile bootstrap 95 % CI resampling enrolled people
-    with their matched sets. The enrolled keep being followed if their
+    before), with a percentile bootstrap 95 % CI that by default resamples the
+    enrolled and, independently, the controls as people
+    (``interval="two-sample"``; ``"sets"`` resamples whole matched sets). The
+    enrolled keep being followed if their
     enrolment ends (intention to treat: an ending can follow the outcome).
 
     A control who enrols after the matching date is censored on that day by
