@@ -103,9 +103,26 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=20_000)
     ap.add_argument("--hazard-ratios", default="1.0,0.85")
     ap.add_argument("--later-enrolment", default="censor")
+    ap.add_argument(
+        "--pre-gap-days",
+        type=int,
+        default=None,
+        help="days between the before window and the date (default: the settings')",
+    )
+    ap.add_argument(
+        "--interval",
+        choices=("sets", "two-sample"),
+        default=None,
+        help="bootstrap resampling (default: the settings')",
+    )
     ap.add_argument("--out", type=Path, default=Path("impact_validation.csv"))
     args = ap.parse_args()
-    settings = ImpactSettings(later_enrolment=args.later_enrolment)
+    extra: dict = {}
+    if args.pre_gap_days is not None:
+        extra["pre_gap_days"] = args.pre_gap_days
+    if args.interval is not None:
+        extra["interval"] = args.interval
+    settings = ImpactSettings(later_enrolment=args.later_enrolment, **extra)
     rows: list[dict] = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for hr in (float(h) for h in args.hazard_ratios.split(",")):

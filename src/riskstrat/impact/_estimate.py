@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from riskstrat._utils import check_date
 from riskstrat.features import FeatureSpec, build_features
-from riskstrat.impact._did import COLUMNS, bootstrap, did
+from riskstrat.impact._did import COLUMNS, bootstrap, bootstrap_two_sample, did
 from riskstrat.impact._matching import logit, match, strata
 from riskstrat.impact._person_time import window_outcomes
 from riskstrat.impact._result import OUTCOMES, ImpactResult
@@ -121,12 +121,15 @@ def estimate_effect(
     is matched. Features are built once per distinct enrolment date.
 
     Outcomes are emergency admissions and emergency bed days per person-year
-    in ``[date - pre_days, date)`` and ``[date, date + post_days)`` (see
+    in ``[date - pre_gap_days - pre_days, date - pre_gap_days)`` (by default
+    the selection year) and ``[date, date + post_days)`` (see
     :func:`~riskstrat.impact.window_outcomes`: death, deregistration and the
     end of the data end person-time). The effect is the difference in
     differences of pooled rates (enrolled minus matched controls, after minus
-    before), with a percentile bootstrap 95 % CI resampling enrolled people
-    with their matched sets. The enrolled keep being followed if their
+    before), with a percentile bootstrap 95 % CI that by default resamples the
+    enrolled and, independently, the controls as people
+    (``interval="two-sample"``; ``"sets"`` resamples whole matched sets). The
+    enrolled keep being followed if their
     enrolment ends (intention to treat: an ending can follow the outcome).
 
     A control who enrols after the matching date is censored on that day by
@@ -292,8 +295,10 @@ def estimate_effect(
         ),
     )
     balance = _balance(T, C, matched)
-    per_set, placebo = _outcomes(base, matched, first, data_end, settings, T=T, C=C)
-    estimates = _estimates(per_set, placebo, settings)
+    main, placebo, selection = _outcomes(
+        base, matched, first, data_end, settings, T=T, C=C
+    )
+    estimates = _estimates(main, placebo, selection, settings)
     logger.info(
         "impact: %d enrolled evaluated, %d matched with %d control rows, %.1f s",
         len(status),
@@ -351,17 +356,21 @@ def _balance(T: pd.DataFrame, C: pd.DataFrame, matched: pd.DataFrame) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _windows(people: pd.DataFrame, shift: int, settings: ImpactSettings):
-    """Pre and post windows (``shift`` days earlier for the placebo)."""
+def _windows(people: pd.DataFrame, shift: int, settings: ImpactSettings, gap: int):
+    """Pre and post windows (``shift`` days earlier for the placebo).
+
+    The pre window ends ``gap`` days before the (pseudo-)enrolment date.
+    """
     day = pd.to_datetime(people["enrol_date"]) - pd.Timedelta(days=shift)
     pre = pd.Timedelta(days=settings.pre_days)
+    lag = pd.Timedelta(days=gap)
     post = pd.Timedelta(days=settings.post_days)
     real = pd.to_datetime(people["enrol_date"])
     post_end = day + post
     if shift:  # the placebo's "after" never reaches the real enrolment
         post_end = post_end.where(post_end <= real, real)
     return {
-        "pre": (day - pre, day),
+        "pre": (day - lag - pre, day - lag),
         "post": (day, post_end),
     }
 
@@ -390,8 +399,14 @@ def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
     else:
         people["censor"] = pd.NaT
     results = {}
-    for name, shift in (("main", 0), ("placebo", settings.placebo_shift_days)):
-        w = _windows(people, shift, settings)
+    runs = [
+        ("main", 0, settings.pre_gap_days),
+        ("placebo", settings.placebo_shift_days, settings.pre_gap_days),
+    ]
+    if settings.pre_gap_days:  # the naive before/after keeps the selection year
+        runs.append(("selection", 0, 0))
+    for name, shift, gap in runs:
+        w = _windows(people, shift, settings, gap)
         frames = []
         for part, (start, end) in w.items():
             frames.append(
@@ -417,11 +432,44 @@ def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
             arrow, base.patients, base.admissions, data_end=data_end
         ).to_pandas()
         win = win.merge(out, on="row")
-        results[name] = _per_set(win, sets, matched)
+        raw = _per_set(win, sets, matched)
+        m = raw.copy()
         covs = [c for c in settings.bias_correction if T is not None and c in T]
         if covs and name == "main":  # the placebo stays a raw pre-trend check
-            _bias_correct(results[name], win, sets, matched, T, C, covs)
-    return results["main"], results["placebo"]
+            _bias_correct(m, win, sets, matched, T, C, covs)
+        # Two-sample form: the enrolled with the adjustment, and the controls
+        # as people (each weighted by its total weight over every set).
+        split = m.copy()
+        split[..., 4:] -= raw[..., 4:]
+        results[name] = (m, split, _per_control(win, matched))
+    return results["main"], results["placebo"], results.get("selection")
+
+
+def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
+    """Matrix (n_controls, 2 outcomes, 8 COLUMNS): each control's weighted part.
+
+    A control counts once however many sets (and dates) they serve, with
+    their summed weight; only the control columns are filled.
+    """
+    wide = win.pivot_table(
+        index=["patient_id", "enrol_date"],
+        columns="part",
+        values=["person_days", "em_admissions", "em_bed_days"],
+        aggfunc="first",
+    )
+    wide.columns = [f"{v}_{p}" for v, p in wide.columns]
+    wide = wide.reset_index().rename(columns={"patient_id": "control_id"})
+    w = matched.groupby(["control_id", "enrol_date"], sort=False)["weight"].sum()
+    c = w.reset_index().merge(wide, on=["control_id", "enrol_date"], how="left")
+    value_cols = [x for x in wide.columns if x not in ("control_id", "enrol_date")]
+    c[value_cols] = c[value_cols].fillna(0.0).multiply(c["weight"], axis=0)
+    c = c.groupby("control_id", sort=True)[value_cols].sum()
+    m = np.zeros((len(c), len(OUTCOMES), len(COLUMNS)))
+    for j, ev in enumerate(("em_admissions", "em_bed_days")):
+        for k, period in ((2, "pre"), (3, "post")):
+            m[:, j, 2 * k] = c[f"{ev}_{period}"].to_numpy(dtype=float)
+            m[:, j, 2 * k + 1] = c[f"person_days_{period}"].to_numpy(dtype=float)
+    return m
 
 
 def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
@@ -508,53 +556,71 @@ def _per_set(win: pd.DataFrame, sets: pd.DataFrame, matched: pd.DataFrame):
     return m
 
 
-def _estimates(per_set, placebo, settings) -> pd.DataFrame:
-    rows = []
-    for analysis, matrix in (("matched", per_set), ("placebo", placebo)):
-        point = did(matrix.sum(axis=0))
-        boot = (
-            bootstrap(
-                matrix,
-                n_bootstraps=settings.n_bootstraps,
-                random_state=settings.random_state,
-            )
-            if settings.n_bootstraps
-            else None
+def _boot(parts, settings):
+    m, split, controls = parts
+    if not settings.n_bootstraps:
+        return None
+    if settings.interval == "two-sample":
+        return bootstrap_two_sample(
+            split,
+            controls,
+            n_bootstraps=settings.n_bootstraps,
+            random_state=settings.random_state,
         )
+    return bootstrap(
+        m, n_bootstraps=settings.n_bootstraps, random_state=settings.random_state
+    )
+
+
+def _estimates(main, placebo, selection, settings) -> pd.DataFrame:
+    """The matched, naive and placebo rows of ``impact_estimates``.
+
+    The naive before/after is always over the selection year (``selection``,
+    or ``main`` when the pre window is the selection year).
+    """
+    selection = main if selection is None else selection
+    rows = []
+    runs = (
+        ("matched", "did", main),
+        ("naive", "naive", selection),
+        ("placebo", "did", placebo),
+    )
+    for label, key, parts in runs:
+        matrix = parts[0]
+        point = did(matrix.sum(axis=0))
+        boot = _boot(parts, settings)
         for j, outcome in enumerate(OUTCOMES):
-            kinds: tuple[tuple[str, str], ...] = (
-                (("did", "placebo"),)
-                if analysis == "placebo"
-                else (("did", "matched"), ("naive", "naive"))
+            lo = hi = rlo = rhi = float("nan")
+            if boot is not None:
+                lo, hi = np.nanpercentile(boot[key][:, j], [2.5, 97.5])
+                if key == "did":
+                    rlo, rhi = np.nanpercentile(boot["relative"][:, j], [2.5, 97.5])
+            rows.append(
+                {
+                    "analysis": label,
+                    "outcome": outcome,
+                    "estimate": float(point[key][j]),
+                    "ci_low": float(lo),
+                    "ci_high": float(hi),
+                    "enrolled_before": float(point["t_pre"][j]),
+                    "enrolled_after": float(point["t_post"][j]),
+                    "controls_before": float(point["c_pre"][j])
+                    if key == "did"
+                    else float("nan"),
+                    "controls_after": float(point["c_post"][j])
+                    if key == "did"
+                    else float("nan"),
+                    "relative": float(point["relative"][j])
+                    if key == "did"
+                    else float(point["naive"][j] / point["t_pre"][j]),
+                    "relative_ci_low": float(rlo),
+                    "relative_ci_high": float(rhi),
+                    "n_sets": int(matrix.shape[0]),
+                }
             )
-            for key, label in kinds:
-                lo = hi = rlo = rhi = float("nan")
-                if boot is not None:
-                    vals = boot[key][:, j]
-                    lo, hi = np.nanpercentile(vals, [2.5, 97.5])
-                    if key == "did":
-                        rlo, rhi = np.nanpercentile(boot["relative"][:, j], [2.5, 97.5])
-                rows.append(
-                    {
-                        "analysis": label,
-                        "outcome": outcome,
-                        "estimate": float(point[key][j]),
-                        "ci_low": float(lo),
-                        "ci_high": float(hi),
-                        "enrolled_before": float(point["t_pre"][j]),
-                        "enrolled_after": float(point["t_post"][j]),
-                        "controls_before": float(point["c_pre"][j])
-                        if key == "did"
-                        else float("nan"),
-                        "controls_after": float(point["c_post"][j])
-                        if key == "did"
-                        else float("nan"),
-                        "relative": float(point["relative"][j])
-                        if key == "did"
-                        else float(point["naive"][j] / point["t_pre"][j]),
-                        "relative_ci_low": float(rlo),
-                        "relative_ci_high": float(rhi),
-                        "n_sets": int(matrix.shape[0]),
-                    }
-                )
+    # the order of earlier versions: matched and naive by outcome, then placebo
+    rank = {("matched", o): 2 * i for i, o in enumerate(OUTCOMES)}
+    rank |= {("naive", o): 2 * i + 1 for i, o in enumerate(OUTCOMES)}
+    rank |= {("placebo", o): 2 * len(OUTCOMES) + i for i, o in enumerate(OUTCOMES)}
+    rows.sort(key=lambda r: rank[(str(r["analysis"]), str(r["outcome"]))])
     return pd.DataFrame(rows)

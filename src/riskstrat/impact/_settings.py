@@ -70,6 +70,14 @@ class ImpactSettings:
     pre_days, post_days : int, default=365
         Outcome windows ``[date - pre_days, date)`` and
         ``[date, date + post_days)``.
+    pre_gap_days : int, default=0
+        Days between the end of the "before" window and the date: the before
+        window is ``[date - pre_gap_days - pre_days, date - pre_gap_days)``.
+        ``0`` compares the year after with the selection year itself (on which
+        people are matched); ``365`` with the year before it, so a stable hidden
+        difference could show in both windows. The naive before/after always
+        uses the selection year. On the benchmark ``365`` did not remove the
+        bias (decision 0016), so the default stays ``0``.
     min_follow_up_days : int, optional
         Enrolled people need ``enrol_date + min_follow_up_days <= as_of``
         (default ``post_days``: a full post window is observable).
@@ -80,6 +88,13 @@ class ImpactSettings:
         Bootstrap resamples of matched sets for the confidence intervals.
     random_state : int, default=0
         Seed of the score model and the bootstrap.
+    interval : {"sets", "two-sample"}, default="two-sample"
+        How the bootstrap resamples: ``"sets"``, the matched sets (an enrolled
+        person with their controls); ``"two-sample"``, the enrolled (with their
+        set's regression adjustment) and, independently, the controls as
+        people, each carrying their total weight over every set they serve, so
+        a control reused by many sets counts on the interval as much as on the
+        estimate (Abadie and Imbens 2008). See decision 0016.
     later_enrolment : {"censor", "keep"}, default="censor"
         What happens to a control who enrols after the matching date:
         ``"censor"`` ends their person-time the day they enrol; ``"keep"``
@@ -121,12 +136,14 @@ class ImpactSettings:
         "days_since_last_em_admission",
     )
     pre_days: int = 365
+    pre_gap_days: int = 0
     post_days: int = 365
     min_follow_up_days: int | None = None
     placebo_shift_days: int = 365
     n_bootstraps: int = 1000
     random_state: int = 0
     later_enrolment: Literal["censor", "keep"] = "censor"
+    interval: Literal["sets", "two-sample"] = "two-sample"
 
     def __post_init__(self) -> None:
         if self.model is not None and self.score != "model":
@@ -143,6 +160,7 @@ class ImpactSettings:
         _check_int("n_controls", self.n_controls, 1)
         for name in ("pre_days", "post_days", "placebo_shift_days"):
             _check_int(name, getattr(self, name), 1)
+        _check_int("pre_gap_days", self.pre_gap_days, 0)
         if self.min_follow_up_days is not None:
             _check_int("min_follow_up_days", self.min_follow_up_days, 1)
         _check_int("n_bootstraps", self.n_bootstraps, 0)
@@ -153,6 +171,11 @@ class ImpactSettings:
             raise ValueError(
                 "The `caliper_sd` parameter of ImpactSettings must be > 0. "
                 f"Got {self.caliper_sd!r} instead."
+            )
+        if self.interval not in ("sets", "two-sample"):
+            raise ValueError(
+                "The `interval` parameter of ImpactSettings must be 'sets' or "
+                f"'two-sample'. Got {self.interval!r} instead."
             )
         if self.later_enrolment not in ("censor", "keep"):
             raise ValueError(
