@@ -199,8 +199,16 @@ def estimate_effect(
     features: dict[dt.date, pa.Table] = {}
     treated: dict[dt.date, np.ndarray] = {}
     candidate: dict[dt.date, np.ndarray] = {}
+    features_logger = logging.getLogger("riskstrat.features")
+    level = features_logger.level
+    features_logger.setLevel(max(level, logging.WARNING))  # one line, not one per date
+    try:
+        built = {day: build_features(opened, as_of=day, spec=spec) for day in dates}
+    finally:
+        features_logger.setLevel(level)
+    logger.info("features as of %d enrolment dates built", len(dates))
     for day in dates:
-        X = build_features(opened, as_of=day, spec=spec)
+        X = built[day]
         ids = X["patient_id"].to_pylist()
         fe = np.array([first.get(i) for i in ids], dtype=object)
         treated[day] = np.array(
