@@ -453,12 +453,8 @@ def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
     return results["main"], results["placebo"], results.get("selection")
 
 
-def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
-    """Matrix (n_controls, 2 outcomes, 8 COLUMNS): each control's weighted part.
-
-    A control counts once however many sets (and dates) they serve, with
-    their summed weight; only the control columns are filled.
-    """
+def _wide_by_control(win: pd.DataFrame) -> pd.DataFrame:
+    """One row per (control, enrol_date): each window part's outcomes side by side."""
     wide = win.pivot_table(
         index=["patient_id", "enrol_date"],
         columns="part",
@@ -466,7 +462,16 @@ def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
         aggfunc="first",
     )
     wide.columns = [f"{v}_{p}" for v, p in wide.columns]
-    wide = wide.reset_index().rename(columns={"patient_id": "control_id"})
+    return wide.reset_index().rename(columns={"patient_id": "control_id"})
+
+
+def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
+    """Matrix (n_controls, 2 outcomes, 8 COLUMNS): each control's weighted part.
+
+    A control counts once however many sets (and dates) they serve, with
+    their summed weight; only the control columns are filled.
+    """
+    wide = _wide_by_control(win)
     w = matched.groupby(["control_id", "enrol_date"], sort=False)["weight"].sum()
     c = w.reset_index().merge(wide, on=["control_id", "enrol_date"], how="left")
     value_cols = [x for x in wide.columns if x not in ("control_id", "enrol_date")]
@@ -495,14 +500,7 @@ def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
         columns={"patient_id": "control_id", "date": "enrol_date"}
     )
     feats_t = T[["patient_id", "date", *covs]].rename(columns={"date": "enrol_date"})
-    wide = win.pivot_table(
-        index=["patient_id", "enrol_date"],
-        columns="part",
-        values=["person_days", "em_admissions", "em_bed_days"],
-        aggfunc="first",
-    )
-    wide.columns = [f"{v}_{p}" for v, p in wide.columns]
-    wide = wide.reset_index().rename(columns={"patient_id": "control_id"})
+    wide = _wide_by_control(win)
     rows = matched.merge(feats_c, on=["control_id", "enrol_date"], how="left")
     rows = rows.merge(wide, on=["control_id", "enrol_date"], how="left")
     xt = sets.merge(feats_t, on=key, how="left")
