@@ -367,6 +367,35 @@ def test_zoned_timestamps_are_dated_in_their_own_zone(tmp_path):
     assert t.admissions["admission_date"].to_pylist() == [dt.date(2021, 6, 1)]
 
 
+def test_timestamps_with_fractions_of_a_second_are_dated_by_their_day(tmp_path):
+    # Found by the fuzz test below: a cast to whole seconds refused the
+    # milliseconds ("would lose data") with a traceback. Before 1970 too.
+    folder = _folder(tmp_path)
+    (folder / "admissions.csv").unlink()
+    stamp = pa.array(
+        [
+            dt.datetime(2021, 1, 10, 23, 29, 59, 808000),
+            dt.datetime(1969, 12, 31, 23, 59, 59, 500000),
+        ],
+        pa.timestamp("ms"),
+    )
+    pq.write_table(
+        pa.table(
+            {
+                "patient_id": ["p1", "p2"],
+                "admission_date": stamp,
+                "emergency": [True, True],
+            }
+        ),
+        folder / "admissions.parquet",
+    )
+    t = load_quietly(folder)
+    assert sorted(t.admissions["admission_date"].to_pylist()) == [
+        dt.date(1969, 12, 31),
+        dt.date(2021, 1, 10),
+    ]
+
+
 def test_exact_duplicate_spells_are_rejected_keeping_the_first(tmp_path):
     admissions = (
         "patient_id,admission_date,discharge_date,emergency\n"

@@ -156,7 +156,8 @@ def test_a_file_changed_with_the_same_counts_and_schema_is_validated_again(
         0, adm.schema.field(0), pa.array(["nobody"] * adm.num_rows)
     )  # same rows, same schema: only the checksum can tell
     pq.write_table(edited, folder / "admissions.parquet")
-    with caplog.at_level(logging.INFO, logger="riskstrat.features"):
+    # The scan moved under sources: listen there (alone, this test heard nothing).
+    with caplog.at_level(logging.INFO, logger="riskstrat.sources"):
         assert validated_folder(folder) is None
     assert "SHA-256" in caplog.text
 

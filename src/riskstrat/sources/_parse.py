@@ -316,10 +316,11 @@ def parse_column(
         if pa.types.is_timestamp(t):
             # A zoned instant is dated in its own zone (23:30 on 1 June in London
             # is 1 June, although it is 22:30 UTC), never after a cast to UTC.
+            # Floored to the day, not cast: a cast refuses sub-second parts
+            # ("would lose data") and would date 23:59:59.9 before 1970 a day late.
             local = pc.local_timestamp(raw) if t.tz else raw
-            return local.cast(pa.timestamp("s")).cast(pa.date32()), np.zeros(
-                len(raw), dtype=bool
-            )
+            day = pc.floor_temporal(local, unit="day")
+            return day.cast(pa.date32()), np.zeros(len(raw), dtype=bool)
         text = as_text(raw)
         shaped = pc.match_substring_regex(text, _DATE_RE)
         stamp = pc.strptime(
