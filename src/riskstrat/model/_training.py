@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -96,25 +97,21 @@ def known_labels(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
     recorded) are left out and counted in a warning; if none is known, or only
     one class is, a :class:`ValueError` says so.
     """
-    unknown = frame["label"].isna()
-    if len(frame) and unknown.all():
-        raise ValueError(
-            f"{what}: the outcome is unknown for all {len(frame):,} people: the "
-            "source cannot tell which admissions were emergencies (see the mapping "
-            "report's 'emergency_admissions' line, or 'death' for the composite "
-            "outcome). A model cannot be trained or evaluated without known "
-            "outcomes; give the admission method or --inpatient-urgency if your "
-            "source codes every emergency."
-        )
-    if unknown.any():
-        warn_caller(
-            f"{what}: the outcome is unknown for {int(unknown.sum()):,} of "
-            f"{len(frame):,} people; they are left out.",
-            DataQualityWarning,
-        )
-    out = frame[~unknown.to_numpy()].reset_index(drop=True)
-    out["label"] = out["label"].astype(int)
-    return out
+    return _known(
+        frame,
+        "label",
+        int,
+        none_known=f"{what}: the outcome is unknown for all {len(frame):,} people: "
+        "the source cannot tell which admissions were emergencies (see the mapping "
+        "report's 'emergency_admissions' line, or 'death' for the composite "
+        "outcome). A model cannot be trained or evaluated without known "
+        "outcomes; give the admission method or --inpatient-urgency if your "
+        "source codes every emergency.",
+        some_unknown=lambda n: (
+            f"{what}: the outcome is unknown for {n:,} of "
+            f"{len(frame):,} people; they are left out."
+        ),
+    )
 
 
 def known_bed_days(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
@@ -124,22 +121,41 @@ def known_bed_days(frame: pd.DataFrame, *, what: str) -> pd.DataFrame:
     admission of unknown urgency has unknown bed days; they are left out and
     counted in a warning, never taken as 0.
     """
-    unknown = frame["label_bed_days"].isna()
+    return _known(
+        frame,
+        "label_bed_days",
+        float,
+        none_known=f"{what}: emergency bed days are unknown for all {len(frame):,} "
+        "people (the source cannot tell which admissions were emergencies); a "
+        "bed-days model cannot be trained or evaluated. Use bed_days=False "
+        "(--no-bed-days) or give the admission method.",
+        some_unknown=lambda n: (
+            f"{what}: emergency bed days are unknown for {n:,} "
+            f"of {len(frame):,} people; they are left out of the bed-days model."
+        ),
+    )
+
+
+def _known(
+    frame: pd.DataFrame,
+    column: str,
+    dtype: type,
+    *,
+    none_known: str,
+    some_unknown: Callable[[int], str],
+) -> pd.DataFrame:
+    """Rows whose ``column`` is known, cast to ``dtype``; unknown ones counted.
+
+    None known: ``ValueError(none_known)``; some unknown: a
+    :class:`DataQualityWarning` saying ``some_unknown(number unknown)``.
+    """
+    unknown = frame[column].isna()
     if len(frame) and unknown.all():
-        raise ValueError(
-            f"{what}: emergency bed days are unknown for all {len(frame):,} people "
-            "(the source cannot tell which admissions were emergencies); a "
-            "bed-days model cannot be trained or evaluated. Use bed_days=False "
-            "(--no-bed-days) or give the admission method."
-        )
+        raise ValueError(none_known)
     if unknown.any():
-        warn_caller(
-            f"{what}: emergency bed days are unknown for {int(unknown.sum()):,} of "
-            f"{len(frame):,} people; they are left out of the bed-days model.",
-            DataQualityWarning,
-        )
+        warn_caller(some_unknown(int(unknown.sum())), DataQualityWarning)
     out = frame[~unknown.to_numpy()].reset_index(drop=True)
-    out["label_bed_days"] = out["label_bed_days"].astype(float)
+    out[column] = out[column].astype(dtype)
     return out
 
 
