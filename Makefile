@@ -11,7 +11,10 @@ EXTRAS ?= --extra dev --extra spark
 DEMO_DIR ?= data/demo
 DEMO_PATIENTS ?= 20000
 # The suite runs on every core (pytest-xdist), one test file per worker so that a
-# module's fixtures are built once; TEST_WORKERS=0 runs it in one process.
+# module's fixtures are built once; TEST_WORKERS=0 runs it in one process. Python
+# may write bytecode for it (PYTHONDONTWRITEBYTECODE, if the shell sets it, made
+# every worker, subprocess and notebook kernel compile mlflow, pandas and the rest
+# from source again: seconds each).
 TEST_WORKERS ?= auto
 
 .PHONY: install demo test lint bench clean
@@ -30,7 +33,7 @@ demo: install
 	$(VENV)/bin/riskstrat demo --out $(DEMO_DIR) --patients $(DEMO_PATIENTS) --seed 0
 
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks notebooks

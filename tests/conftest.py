@@ -10,6 +10,18 @@ from __future__ import annotations
 
 import os
 
+# One thread per parallel worker: `make test` runs as many workers as cores, and
+# two workers each spinning two OpenMP threads (LightGBM, BLAS) on two cores ran
+# model fits many times slower. Set before anything loads an OpenMP runtime
+# (which reads these once); the models' default `n_jobs=None` follows them, and so
+# do the subprocesses and notebook kernels the tests start.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
+    from threadpoolctl import threadpool_limits  # and any runtime a plugin loaded
+
+    threadpool_limits(int(os.environ["OMP_NUM_THREADS"]))
+
 import pytest
 
 

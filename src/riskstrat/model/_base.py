@@ -69,7 +69,7 @@ def lightgbm_params(estimator, *, objective: dict[str, Any], n_rows: int, seed: 
         "seed": seed,
         "deterministic": True,
         "force_row_wise": True,
-        "num_threads": e.n_jobs,
+        "num_threads": 0 if e.n_jobs is None else e.n_jobs,  # 0: OpenMP default
         "verbosity": -1,
     }
 

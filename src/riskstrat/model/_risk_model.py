@@ -63,7 +63,10 @@ class RiskModel(BinaryTableClassifier):
     validation_fraction : float, default=0.2
     refit : bool, default=True
     random_state : int or None, default=None
-    n_jobs : int, default=2
+    n_jobs : int or None, default=None
+        LightGBM threads. None: OpenMP's default (every core, or
+        ``OMP_NUM_THREADS``), so a parallel test run or a shared host can limit
+        it from outside; an int fixes it.
 
     Attributes
     ----------
@@ -106,7 +109,7 @@ class RiskModel(BinaryTableClassifier):
         validation_fraction: float = 0.2,
         refit: bool = True,
         random_state: int | None = None,
-        n_jobs: int = 2,
+        n_jobs: int | None = None,
     ) -> None:
         self.learning_rate = learning_rate
         self.max_depth = max_depth
