@@ -105,6 +105,20 @@ def test_a_utf8_bom_is_still_fine(tmp_path):
     assert load_quietly(folder).patients.num_rows == 2
 
 
+def test_old_mac_line_ends_are_read_as_rows(tmp_path):
+    # A lone carriage return ends a row, in the header as in the data.
+    admissions = MINIMAL_ADMISSIONS.replace("\n", "\r")
+    t = load_quietly(_folder(tmp_path, admissions=admissions))
+    _reconciles(t)
+    assert t.admissions.num_rows == MINIMAL_ADMISSIONS.count("\n") - 1
+
+
+def test_a_carriage_return_then_a_control_byte_is_one_clear_error(tmp_path):
+    # Found by the fuzz test below: the header reader raised csv.Error.
+    with pytest.raises(SchemaError, match=r"admissions\.csv.*lacks required"):
+        load_quietly(_folder(tmp_path, admissions=b"\r\x01"))
+
+
 # -- malformed rows --------------------------------------------------------------
 
 

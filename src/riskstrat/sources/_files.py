@@ -220,9 +220,16 @@ def read_header(path: Path, *, encoding: str) -> tuple[list[str], str]:
             f"{path.name}: the header holds NUL characters; this is not a text CSV "
             "file in the given encoding."
         )
-    text = text.rstrip("\r\n").lstrip("\ufeff")
+    # A carriage return ends a row too (as for Arrow's reader, which reads the
+    # rows): a file with old Mac line ends has its header before the first one.
+    text = text.split("\r", 1)[0].rstrip("\n").lstrip("\ufeff")
     delimiter = "\t" if text.count("\t") > text.count(",") else ","
-    names = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        names = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as err:
+        raise UnreadableFileError(
+            f"{path.name}: the header line is not readable as CSV ({err})."
+        ) from None
     return [n.replace("\ufeff", "") for n in names], delimiter
 
 
