@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 
 from riskstrat.features import build_features, make_labels
-from riskstrat.synth import make_population
 
 pytestmark = pytest.mark.spark
 
@@ -17,14 +16,15 @@ def spark():
     pytest.importorskip("pyspark")
     from riskstrat.features import spark_session
 
-    session = spark_session("local[2]")
+    session = spark_session()  # the worker's one session, shared with other files
     session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    return session
 
 
-def test_identical_features_and_labels_on_a_synthetic_population(spark):
-    pop = make_population(4_000, random_state=3)
+def test_identical_features_and_labels_on_a_synthetic_population(
+    spark, cached_population
+):
+    pop = cached_population(4_000, random_state=5)
     for as_of in (dt.date(2021, 10, 1), dt.date(2022, 4, 1)):
         duck = build_features(pop.tables, as_of=as_of)
         sprk = build_features(pop.tables, as_of=as_of, engine="spark", spark=spark)

@@ -70,7 +70,9 @@ def test_spark_udf_gives_the_same_numbers(scored):
     mlflow.set_tracking_uri(uri)
     spark = spark_session()
     small = feats.slice(0, 200)
-    df = spark.createDataFrame(small.to_pandas())
+    # One partition: one Python worker loads the model (each worker's start-up
+    # and model load cost seconds; more of them would test nothing more).
+    df = spark.createDataFrame(small.to_pandas()).coalesce(1)
     udf = mlflow.pyfunc.spark_udf(
         spark,
         f"models:/{loaded.name}/{loaded.version}",
