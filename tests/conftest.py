@@ -86,7 +86,34 @@ def cached_population():
 
 
 @pytest.fixture(scope="session")
-def registered(cached_population, tmp_path_factory):
+def mlflow_store(tmp_path_factory):
+    """``mlflow_store(path) -> tracking URI``: a new, empty MLflow store at ``path``.
+
+    MLflow makes a new SQLite store by running its schema migrations (2-3 s); the
+    session migrates one and copies it (a tenth of a second). Its default
+    experiment keeps its artefacts in the session's temporary folder, not in the
+    working directory. Tests of what a store MLflow has never seen does use a
+    plain path instead.
+    """
+    import shutil
+    from pathlib import Path
+
+    import mlflow
+
+    template = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    mlflow.MlflowClient(tracking_uri=f"sqlite:///{template}").search_experiments()
+
+    def new(path) -> str:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+
+    return new
+
+
+@pytest.fixture(scope="session")
+def registered(cached_population, tmp_path_factory, mlflow_store):
     """A small model trained, logged and registered as ``risk@champion``.
 
     Returns ``(population, tracking_uri, LoadedModel)``; the store is in a
@@ -104,7 +131,7 @@ def registered(cached_population, tmp_path_factory):
     )
 
     pop = cached_population(4_000, random_state=5)
-    uri = f"sqlite:///{tmp_path_factory.mktemp('registered') / 'mlflow.db'}"
+    uri = mlflow_store(tmp_path_factory.mktemp("registered") / "mlflow.db")
     design = ModelDesign(
         cohort=CohortSettings(min_age=18),
         temporal=TemporalDesign(
@@ -123,6 +150,7 @@ def registered(cached_population, tmp_path_factory):
 # Measured on a fresh clone (`--durations`); a file not listed just runs in its turn.
 LONG_POLES = (
     "tests/batch/test_nightly_spark.py",
+    "tests/batch/test_training_validity.py",
     "tests/batch/test_training_run.py",
     "tests/model/test_pyfunc.py",
     "tests/notebooks/test_notebooks.py",

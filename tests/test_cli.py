@@ -105,8 +105,8 @@ def test_bad_date_option_is_explained(tmp_path):
     assert "YYYY-MM-DD" in r.output
 
 
-def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch, mlflow_store):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store(tmp_path / "mlflow.db"))
     r = runner.invoke(
         app, ["demo", "--out", str(tmp_path / "demo"), "--patients", "3000"]
     )
@@ -129,9 +129,12 @@ def population(tmp_path_factory):
     return out
 
 
-def test_train_logs_registers_and_model_loads_by_alias(population, tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_train_logs_registers_and_model_loads_by_alias(
+    population, tmp_path, mlflow_store
+):
+    uri = mlflow_store(tmp_path / "mlflow.db")
     args = ["train", "--data", str(population), "--as-of", "2021-04-01"]
+    args += ["--oracle-paths", "4"]  # the oracle's plumbing, not its figures
     r = runner.invoke(
         app,
         [*args, "--register", "risk", "--tracking-uri", uri, "--bootstraps", "20"],
@@ -148,7 +151,9 @@ def test_train_logs_registers_and_model_loads_by_alias(population, tmp_path):
     assert loaded.version == "1"
 
 
-def test_train_on_a_validated_folder_equals_train_after_loading(population, tmp_path):
+def test_train_on_a_validated_folder_equals_train_after_loading(
+    population, tmp_path, mlflow_store
+):
     # The synthetic folder is validated (with its extract date): train reads it at
     # each date. Without _counts.parquet it is loaded and validated first. Both
     # must give the same models and figures.
@@ -166,19 +171,18 @@ def test_train_on_a_validated_folder_equals_train_after_loading(population, tmp_
     (loaded / "_counts.parquet").unlink()
     outputs = []
     for data in (population, loaded):
-        uri = f"sqlite:///{tmp_path / data.name}.db"
+        uri = mlflow_store(tmp_path / f"{data.name}.db")
         args = ["train", "--data", str(data), "--as-of", "2021-04-01"]
-        r = runner.invoke(
-            app, [*args, "--tracking-uri", uri, "--bootstraps", "0", "--no-bed-days"]
-        )
+        args += ["--oracle-paths", "4", "--no-bed-days"]
+        r = runner.invoke(app, [*args, "--tracking-uri", uri, "--bootstraps", "0"])
         assert r.exit_code == 0, r.output
         assert "nan" not in r.output  # no interval is printed without bootstraps
         outputs.append([line for line in r.output.splitlines() if "│" in line])
     assert outputs[0] and outputs[0] == outputs[1]
 
 
-def test_train_refuses_a_test_year_past_the_extract(population, tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_train_refuses_a_test_year_past_the_extract(population, tmp_path, mlflow_store):
+    uri = mlflow_store(tmp_path / "mlflow.db")
     args = ["train", "--data", str(population), "--as-of", "2023-04-01"]
     r = runner.invoke(app, [*args, "--tracking-uri", uri])
     assert r.exit_code == 2

@@ -579,6 +579,14 @@ def train(
     bootstraps: Annotated[
         int, typer.Option(help="Bootstrap resamples for confidence intervals.")
     ] = 200,
+    oracle_paths: Annotated[
+        int,
+        typer.Option(
+            help="Synthetic data: simulated futures per person for the oracle "
+            "(fewer run faster and read low; 64 or more for validity figures).",
+            min=1,
+        ),
+    ] = 64,
     seed: Annotated[int, typer.Option(help="Random seed of the run.")] = 0,
     source: SourceOption = "canonical",
     spec: SpecOption = None,
@@ -653,6 +661,7 @@ def train(
             alias=alias,
             tracking_uri=tracking_uri,
             n_bootstraps=bootstraps,
+            oracle_paths=oracle_paths,
             run_name=f"train-{t0.isoformat()}",
             bed_days=bed_days,
         )

@@ -51,9 +51,9 @@ def _register(tables, uri, spec, alias, params):
 
 
 @pytest.fixture(scope="module")
-def store(cached_population, tmp_path_factory):
+def store(cached_population, tmp_path_factory, mlflow_store):
     pop = cached_population(4_000, random_state=5)
-    uri = f"sqlite:///{tmp_path_factory.mktemp('promote') / 'mlflow.db'}"
+    uri = mlflow_store(tmp_path_factory.mktemp("promote") / "mlflow.db")
     _register(pop.tables, uri, POOR, "champion", {"max_trees": 2})  # v1
     _register(pop.tables, uri, FeatureSpec(), "challenger", {"max_trees": 60})  # v2
     return pop, uri

@@ -104,8 +104,8 @@ def _register_folder(uri: str, folder: Path, name: str) -> None:
     mlflow.register_model(f"runs:/{run.info.run_id}/model", name)
 
 
-def test_load_model_refuses_a_pickle_and_runs_nothing(tmp_path):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_load_model_refuses_a_pickle_and_runs_nothing(tmp_path, mlflow_store):
+    uri = mlflow_store(tmp_path / "mlflow.db")
     marker = tmp_path / "pwned"
     folder = tmp_path / "evil"
     folder.mkdir()
@@ -139,8 +139,8 @@ def test_load_model_refuses_a_pickle_and_runs_nothing(tmp_path):
     ],
     ids=["data-escapes", "second-flavour", "no-mapping", "not-yaml"],
 )
-def test_load_model_refuses_any_other_mlmodel(tmp_path, mlmodel):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+def test_load_model_refuses_any_other_mlmodel(tmp_path, mlmodel, mlflow_store):
+    uri = mlflow_store(tmp_path / "mlflow.db")
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "MLmodel").write_text(mlmodel)

@@ -44,9 +44,11 @@ def fitted():
     return model, X, design
 
 
-def test_log_register_and_load_by_alias_scores_identically(tmp_path, fitted):
+def test_log_register_and_load_by_alias_scores_identically(
+    tmp_path, fitted, mlflow_store
+):
     model, X, design = fitted
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    uri = mlflow_store(tmp_path / "mlflow.db")
     out = log_training_run(
         model,
         schema=pa.Schema.from_pandas(X, preserve_index=False),
@@ -128,15 +130,17 @@ def _log(model, X, design, uri, **kw):
     )
 
 
-def test_a_run_left_running_by_a_killed_process_is_marked_failed(tmp_path, fitted):
+def test_a_run_left_running_by_a_killed_process_is_marked_failed(
+    tmp_path, fitted, mlflow_store
+):
     import subprocess
     import sys
 
     import mlflow
 
     model, X, design = fitted
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    _log(model, X, design, uri)  # creates the store and the experiment
+    uri = mlflow_store(tmp_path / "mlflow.db")
+    _log(model, X, design, uri)  # creates the experiment
     killed = subprocess.run(
         [
             sys.executable,

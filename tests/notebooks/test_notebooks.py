@@ -18,9 +18,9 @@ def test_there_are_notebooks():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes(path, tmp_path, monkeypatch):
+def test_notebook_executes(path, tmp_path, monkeypatch, mlflow_store):
     monkeypatch.setenv("RISKSTRAT_NB_PATIENTS", "4000")
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store(tmp_path / "mlflow.db"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.delenv("RISKSTRAT_DATA", raising=False)
     nb = jupytext.read(path)
