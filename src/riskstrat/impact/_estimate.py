@@ -157,8 +157,9 @@ def estimate_effect(
     ``settings.follow_up_days`` of follow-up, controls are drawn from people on
     the list that day who had not been enrolled by then, and matched on that
     date: exactly on age band, sex, locality (and, by default, emergency
-    admissions in the last year, 0-4+), then the ``k`` nearest on the logit of
-    a score within a caliper, with replacement. The score and the strata come
+    admissions in the last year, 0-3+), then the ``k`` nearest on the logit of
+    a score within a caliper, with replacement, ranked by a distance that also
+    counts how recently the person left hospital. The score and the strata come
     from features as of the enrolment date, which use only events strictly
     before it: nothing recorded on or after the enrolment date can change who
     is matched. Features are built once per distinct enrolment date.
@@ -169,9 +170,12 @@ def estimate_effect(
     :func:`~riskstrat.impact.window_outcomes`: death, deregistration and the
     end of the data end person-time). The effect is the difference in
     differences of pooled rates (enrolled minus matched controls, after minus
-    before), with a percentile bootstrap 95 % CI that by default resamples the
-    enrolled and, independently, the controls as people
-    (``interval="two-sample"``; ``"sets"`` resamples whole matched sets). The
+    before), the controls' rates regression-adjusted to the enrolled person's
+    covariates, with a percentile bootstrap 95 % CI that by default resamples
+    the enrolled and, independently, the control pool as people, and matches
+    again and refits the adjustment in every replicate
+    (``interval="rematch"``; ``"two-sample"`` keeps the matched sets and the
+    adjustment fixed; ``"sets"`` resamples whole matched sets). The
     enrolled keep being followed if their
     enrolment ends (intention to treat: an ending can follow the outcome).
 

@@ -24,12 +24,14 @@ class ImpactSettings:
     ----------
     score : {"prognostic", "propensity", "model"}, default="prognostic"
         What people are matched on (besides age band, sex and locality):
-        ``"prognostic"``, the risk of an emergency admission in the next
-        ``post_days`` from a LightGBM model fitted within the run on people not
+        ``"prognostic"``, the expected emergency admissions (or the risk of
+        any: ``prognostic_target``) in the next ``post_days`` from a LightGBM
+        model fitted within the run on people not
         enrolled, on the year before the first evaluated enrolment (so no
         outcome after any evaluated enrolment is used to build it);
-        ``"propensity"``, the probability of enrolling on that date (LightGBM on
-        the enrolled and the candidates of every enrolment date); ``"model"``,
+        ``"propensity"``, the probability of enrolling on that date (penalised
+        logistic regression on the enrolled and the candidates of every
+        enrolment date); ``"model"``,
         the registered model named by ``model``.
     prognostic_target : {"admissions", "any_admission"}, default="admissions"
         What the prognostic score predicts: the number of emergency
@@ -106,7 +108,7 @@ class ImpactSettings:
         The placebo moves both windows this many days earlier, keeping the
         matched sets (a pseudo-enrolment a year before the real one).
     n_bootstraps : int, default=1000
-        Bootstrap resamples of matched sets for the confidence intervals.
+        Bootstrap replicates for the confidence intervals (see ``interval``).
     random_state : int, default=0
         Seed of the score model and the bootstrap.
     interval : {"rematch", "two-sample", "sets"}, default="rematch"
