@@ -142,7 +142,7 @@ class ImpactSettings:
     """
 
     score: Literal["prognostic", "propensity", "model"] = "prognostic"
-    prognostic_target: Literal["admissions", "any_admission"] = "admissions"
+    prognostic_target: Literal["admissions", "any_admission"] = "any_admission"
     model: str | None = None
     tracking_uri: str | None = None
     n_controls: int = 5
@@ -160,12 +160,10 @@ class ImpactSettings:
         "cci_score",
         "age",
         "care_home",
-        "log_days_since_discharge",
     )
     match_covariates: tuple[str, ...] = (
         "em_admissions_3m",
-        "log_days_since_discharge",
-        "in_hospital_now",
+        "days_since_last_em_admission",
     )
     pre_days: int = 365
     pre_gap_days: int = 0
