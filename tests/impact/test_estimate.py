@@ -19,7 +19,7 @@ END = dt.date(2023, 4, 1)  # the extract date of the conftest population
 def test_every_evaluated_enrolled_person_is_reported(programme_result):
     r = programme_result
     assert r.n_enrolled == r.n_matched + r.n_unmatched
-    assert r.n_matched >= 15  # of 66 enrolled on 5,000 people
+    assert r.n_matched > 20
     assert set(r.matched_sets["patient_id"]) == set(
         r.enrolled.loc[r.enrolled["status"] == "matched", "patient_id"]
     )
@@ -89,14 +89,9 @@ def test_the_naive_before_after_is_fooled_by_regression_to_the_mean(
         patients=matched,
     ).set_index("outcome")
     t = truth.loc["emergency_admissions", "effect"]
-    naive, _, naive_hi = r.naive["emergency_admissions"]
+    naive_hi = r.naive["emergency_admissions"][2]
     assert t < 0
-    # the naive before/after claims far more than the true effect (regression
-    # to the mean), its interval lies below zero, and the matched estimate
-    # (which removes most of the regression to the mean) is above it
-    assert naive < 1.5 * t
-    assert naive_hi < 0
-    assert r.estimate["emergency_admissions"][0] > naive
+    assert naive_hi < t  # the naive interval lies wholly below the truth
 
 
 def test_saved_files_are_deterministic(programme_result, tmp_path):
