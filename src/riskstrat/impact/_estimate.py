@@ -84,15 +84,6 @@ def _data_end(tables, as_of: dt.date) -> dt.date:
     return as_of if extract is None else min(as_of, extract)
 
 
-#: Derived columns of how recent the last discharge was (see :func:`_frame`).
-RECENCY = (
-    "discharged_30d",
-    "discharged_91d",
-    "log_days_since_discharge",
-    "in_hospital_now",
-)
-
-
 def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Matching frame: identifiers, balance and extra columns, recency terms.
 
@@ -159,7 +150,7 @@ def estimate_effect(
     date: exactly on age band, sex, locality (and, by default, emergency
     admissions in the last year, 0-3+), then the ``k`` nearest on the logit of
     a score within a caliper, with replacement, ranked by a distance that also
-    counts how recently the person left hospital. The score and the strata come
+    counts how recent the last admissions were. The score and the strata come
     from features as of the enrolment date, which use only events strictly
     before it: nothing recorded on or after the enrolment date can change who
     is matched. Features are built once per distinct enrolment date.
