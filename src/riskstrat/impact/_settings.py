@@ -85,8 +85,8 @@ class ImpactSettings:
         Also match exactly on how recently the person left hospital: in
         hospital on the date, discharged within each bound (e.g. 30, 91, 365
         days), or longer ago (never). Off by default: on a 20,000-person
-        population ``(30, 91, 365)`` left two thirds of the enrolled without
-        a control (decision 0016).
+        population ``(30, 91, 365)`` left three quarters of the enrolled
+        without a control (decision 0016).
     exact_nominated : bool, default=False
         Also match exactly on a clinician nomination in the last year (the
         other route into case management the records show).
