@@ -57,30 +57,29 @@ class ImpactSettings:
         date (0, 1, 2, 3+), so the enrolled and their controls had the same
         bad year (regression to the mean then affects both alike).
     match_covariates : tuple of str, default=("em_admissions_3m", \
-"log_days_since_discharge", "in_hospital_now")
+"days_since_last_em_admission")
         Columns added to the matching distance (each in standard deviations):
         within the caliper, candidates are ranked by the Euclidean distance
         over the score's logit (in its own units) and these. The default adds
-        how recently the person left hospital, on a log scale (and whether
-        they are in hospital on the date): the enrolled are referred within
-        weeks of an admission, when the risk of readmission is highest, and a
-        control discharged months ago with the same year of admissions has a
-        far lower risk in the year after (decision 0016). Besides feature
-        columns, ``discharged_30d``, ``discharged_91d``,
-        ``log_days_since_discharge`` and ``in_hospital_now`` are derived from
-        ``days_since_last_discharge`` and ``in_hospital``.
+        how recent the bad year was: the enrolled are referred soon after
+        their second admission, and a control whose admissions were months
+        ago has already regressed to the mean. Besides feature columns,
+        ``discharged_30d``, ``discharged_91d``, ``log_days_since_discharge``
+        and ``in_hospital_now`` (derived from ``days_since_last_discharge``
+        and ``in_hospital``) can be used; on the benchmark they did not lower
+        the bias (decision 0016).
     bias_correction : tuple of str
-        Default: recency (admissions in 3 months, days since the last
-        admission, log days since the last discharge), last year's and two
-        years' admissions and bed days, drugs, Charlson score, age, care home.
-        Columns of a regression adjustment of the controls' rates for what
-        matching left unequal (Abadie and Imbens 2011): a person-time weighted
-        least-squares fit of the matched controls' rate on them, per period
-        and outcome, moves each set's control rate to the enrolled person's
-        covariates; with ``interval="rematch"`` it is refitted in every
-        bootstrap replicate. Empty: none. Not applied to the placebo. A rare
-        binary column (e.g. ``in_hospital_now``) makes the fit unstable: the
-        re-matching bootstrap showed intervals of ±40 bed days with it.
+        Default: recency (admissions in 3 months, days since the last), last
+        year's and two years' admissions and bed days, drugs, Charlson score,
+        age, care home. Columns of a regression adjustment of the controls'
+        rates for what matching left unequal (Abadie and Imbens 2011): a
+        person-time weighted least-squares fit of the matched controls' rate
+        on them, per period and outcome, moves each set's control rate to the
+        enrolled person's covariates; with ``interval="rematch"`` it is
+        refitted in every bootstrap replicate. Empty: none. Not applied to the
+        placebo. A rare binary column (e.g. ``in_hospital_now``) makes the fit
+        unstable: the re-matching bootstrap showed intervals of ±40 bed days
+        with it.
     exact_recency_days : tuple of int, default=()
         Also match exactly on how recently the person left hospital: in
         hospital on the date, discharged within each bound (e.g. 30, 91, 365
