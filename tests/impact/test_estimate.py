@@ -48,8 +48,9 @@ def test_matching_balances_the_score_and_last_years_admissions(programme_result)
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known defect: the matched estimate is biased upwards (hidden frailty "
-    "selection) and its CI still covers the truth in under 90 % of seeds; see "
+    reason="known defect: the matched estimate is biased upwards (+0.2 admissions "
+    "a person-year with no effect; hidden frailty selection explains about a third) "
+    "and its CI covers the truth in under 90 % of seeds for admissions; see "
     "docs/evaluation.md, Impact",
 )
 def test_the_estimate_covers_the_truth_and_excludes_zero(
@@ -60,7 +61,7 @@ def test_the_estimate_covers_the_truth_and_excludes_zero(
     What the issue asks: the CI covers the computed truth and excludes zero.
     It does not: the benchmark (docs/evaluation.md, "Impact") measures a bias
     of about +0.2 admissions a person-year, and on this population the CI
-    (two-sample bootstrap) misses the truth.
+    (the bootstrap that matches again) does not exclude zero.
     """
     r = programme_result
     matched = r.enrolled.loc[r.enrolled["n_controls"] > 0, "patient_id"]

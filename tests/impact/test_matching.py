@@ -64,3 +64,24 @@ def test_strata_are_age_band_sex_locality_and_prior_admissions():
 
 def test_logit_is_finite_at_0_and_1():
     assert np.isfinite(logit([0.0, 1.0])).all()
+
+
+def test_recency_strata_put_in_hospital_first_then_each_bound():
+    f = pd.DataFrame(
+        {
+            "age": [70] * 5,
+            "sex": ["male"] * 5,
+            "locality": ["A"] * 5,
+            "em_admissions_12m": [2] * 5,
+            "days_since_last_discharge": [3, 30, 31, 400, None],
+            "in_hospital": [True, False, None, False, False],
+        }
+    )
+    got = strata(f, prior_admissions=False, recency_days=(91, 30))
+    assert [s.split("|")[-1] for s in got] == [
+        "in hospital",
+        "<=30d",
+        "<=91d",
+        "longer",
+        "longer",
+    ]

@@ -15,6 +15,7 @@ from riskstrat.features import FeatureSpec, build_features
 from riskstrat.impact._did import COLUMNS, bootstrap, bootstrap_two_sample, did
 from riskstrat.impact._matching import logit, match, strata
 from riskstrat.impact._person_time import window_outcomes
+from riskstrat.impact._rematch import Pool, rematch_bootstrap
 from riskstrat.impact._result import OUTCOMES, ImpactResult
 from riskstrat.impact._scores import (
     fit_prognostic,
@@ -28,6 +29,12 @@ from riskstrat.sources import open_tables
 __all__ = ["estimate_effect", "first_enrolments"]
 
 logger = logging.getLogger(__name__)
+
+#: Each enrolled person's ranked list of candidates for the bootstrap that
+#: matches again holds ``POOL_FACTOR * n_controls`` of them (a replicate draws
+#: about 63 % of the candidates, so the ``k`` drawn nearest are almost always
+#: within the list).
+POOL_FACTOR = 6
 
 #: Variables of the balance table (feature columns), besides the score.
 BALANCE = (
@@ -78,13 +85,40 @@ def _data_end(tables, as_of: dt.date) -> dt.date:
 
 
 def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Matching frame: identifiers, balance and extra columns, recency terms.
+
+    ``days_since_last_discharge`` (null: never discharged, taken as 3,650
+    days) gives ``discharged_30d``, ``discharged_91d``, their logarithm
+    ``log_days_since_discharge``, and ``in_hospital_now`` (unknown: not).
+    The risk of readmission is highest in the weeks after a discharge and
+    falls steeply, which a linear term in days cannot follow.
+    """
     cols = [
         c
         for c in features.column_names
-        if c in {"patient_id", *BALANCE, *extra, "sex", "locality"}
+        if c
+        in {
+            "patient_id",
+            *BALANCE,
+            *extra,
+            "sex",
+            "locality",
+            "days_since_last_discharge",
+            "in_hospital",
+        }
     ]
     f = features.select(cols).to_pandas()
     f["male"] = (f["sex"] == "male").astype(float).where(f["sex"].notna())
+    days = pd.to_numeric(
+        f.get("days_since_last_discharge", pd.Series(np.nan, index=f.index)),
+        errors="coerce",
+    )
+    days = days.fillna(3650.0).clip(0, 3650).astype(float)
+    f["discharged_30d"] = (days <= 30).astype(float)
+    f["discharged_91d"] = (days <= 91).astype(float)
+    f["log_days_since_discharge"] = np.log1p(days)
+    hosp = f.get("in_hospital", pd.Series(False, index=f.index))
+    f["in_hospital_now"] = hosp.astype("boolean").fillna(False).astype(float)
     return f
 
 
@@ -114,8 +148,9 @@ def estimate_effect(
     ``settings.follow_up_days`` of follow-up, controls are drawn from people on
     the list that day who had not been enrolled by then, and matched on that
     date: exactly on age band, sex, locality (and, by default, emergency
-    admissions in the last year, 0-4+), then the ``k`` nearest on the logit of
-    a score within a caliper, with replacement. The score and the strata come
+    admissions in the last year, 0-3+), then the ``k`` nearest on the logit of
+    a score within a caliper, with replacement, ranked by a distance that also
+    counts how recent the last admissions were. The score and the strata come
     from features as of the enrolment date, which use only events strictly
     before it: nothing recorded on or after the enrolment date can change who
     is matched. Features are built once per distinct enrolment date.
@@ -126,9 +161,12 @@ def estimate_effect(
     :func:`~riskstrat.impact.window_outcomes`: death, deregistration and the
     end of the data end person-time). The effect is the difference in
     differences of pooled rates (enrolled minus matched controls, after minus
-    before), with a percentile bootstrap 95 % CI that by default resamples the
-    enrolled and, independently, the controls as people
-    (``interval="two-sample"``; ``"sets"`` resamples whole matched sets). The
+    before), the controls' rates regression-adjusted to the enrolled person's
+    covariates, with a percentile bootstrap 95 % CI that by default resamples
+    the enrolled and, independently, the control pool as people, and matches
+    again and refits the adjustment in every replicate
+    (``interval="rematch"``; ``"two-sample"`` keeps the matched sets and the
+    adjustment fixed; ``"sets"`` resamples whole matched sets). The
     enrolled keep being followed if their
     enrolment ends (intention to treat: an ending can follow the outcome).
 
@@ -195,6 +233,7 @@ def estimate_effect(
             first_enrol=first,
             spec=spec,
             random_state=settings.random_state,
+            target=settings.prognostic_target,
         )
     features: dict[dt.date, pa.Table] = {}
     treated: dict[dt.date, np.ndarray] = {}
@@ -237,10 +276,13 @@ def estimate_effect(
                     "locality",
                     "em_admissions_12m",
                     "nominated_12m",
+                    "days_since_last_discharge",
+                    "in_hospital",
                 ]
             ).to_pandas(),
             prior_admissions=settings.exact_prior_admissions,
             nominated=settings.exact_nominated,
+            recency_days=settings.exact_recency_days,
         ).to_numpy()
         f["date"] = day
         is_t = treated[day][rows]
@@ -269,13 +311,16 @@ def estimate_effect(
         m = match(
             t_day,
             c_day,
-            k=settings.n_controls,
+            k=settings.n_controls * POOL_FACTOR,
             caliper=caliper,
             covariates=tuple(scaled),
         )
         m["enrol_date"] = day
         sets.append(m)
-    matched = pd.concat(sets, ignore_index=True)
+    # The k nearest are the matched sets; the longer ranked lists serve the
+    # bootstrap that matches again (with ties by id, the same order).
+    pool = pd.concat(sets, ignore_index=True)
+    matched = pool[pool["rank"] <= settings.n_controls].reset_index(drop=True)
     if matched.empty:
         raise ValueError(
             f"none of the {len(evaluated):,} enrolled people found a control "
@@ -304,7 +349,7 @@ def estimate_effect(
     )
     balance = _balance(T, C, matched)
     main, placebo, selection = _outcomes(
-        base, matched, first, data_end, settings, T=T, C=C
+        base, matched, first, data_end, settings, T=T, C=C, pool=pool
     )
     estimates = _estimates(main, placebo, selection, settings)
     logger.info(
@@ -383,14 +428,22 @@ def _windows(people: pd.DataFrame, shift: int, settings: ImpactSettings, gap: in
     }
 
 
-def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
-    """Per-set matrices (sets x outcome x COLUMNS) for the main and placebo runs."""
+def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None, pool=None):
+    """Per-set matrices (sets x outcome x COLUMNS) for the main and placebo runs.
+
+    Each run is ``(m, split, controls, pool)``: the per-set matrix (with the
+    regression adjustment on the main run), its two-sample form, the controls
+    as people, and the :class:`~riskstrat.impact._rematch.Pool` of the
+    bootstrap that matches again (``pool``: every enrolled person's ranked
+    candidates; default: the matched sets alone).
+    """
+    pool = matched if pool is None else pool
     sets = matched[["patient_id", "enrol_date"]].drop_duplicates()
     sets = sets.sort_values(["enrol_date", "patient_id"], ignore_index=True)
     people = pd.concat(
         [
             sets.assign(person=sets["patient_id"], censor=pd.NaT),
-            matched.assign(person=matched["control_id"])[
+            pool.assign(person=pool["control_id"])[
                 ["patient_id", "enrol_date", "person"]
             ],
         ],
@@ -443,14 +496,85 @@ def _outcomes(base, matched, first, data_end, settings, *, T=None, C=None):
         raw = _per_set(win, sets, matched)
         m = raw.copy()
         covs = [c for c in settings.bias_correction if T is not None and c in T]
-        if covs and name == "main":  # the placebo stays a raw pre-trend check
+        if name != "main":  # the placebo stays a raw pre-trend check
+            covs = []
+        if covs:
             _bias_correct(m, win, sets, matched, T, C, covs)
         # Two-sample form: the enrolled with the adjustment, and the controls
         # as people (each weighted by its total weight over every set).
         split = m.copy()
         split[..., 4:] -= raw[..., 4:]
-        results[name] = (m, split, _per_control(win, matched))
+        rem = _pool(win, sets, pool, settings.n_controls, T, C, covs)
+        results[name] = (m, split, _per_control(win, matched), rem)
     return results["main"], results["placebo"], results.get("selection")
+
+
+def _pool(win, sets, pool, k, T, C, covs) -> Pool:
+    """Arrays of the bootstrap that matches again (see :class:`Pool`)."""
+    wide = _wide_by_control(win)
+
+    def arrays(frame: pd.DataFrame) -> np.ndarray:
+        out = np.zeros((len(frame), len(OUTCOMES), 4))
+        for j, ev in enumerate(("em_admissions", "em_bed_days")):
+            for q, col in enumerate(
+                (f"{ev}_pre", "person_days_pre", f"{ev}_post", "person_days_post")
+            ):
+                out[:, j, q] = frame[col].to_numpy(dtype=float)
+        return out
+
+    key = ["control_id", "enrol_date"]
+    t = sets.rename(columns={"patient_id": "control_id"}).merge(
+        wide, on=key, how="left"
+    )
+    set_index = sets.reset_index().rename(columns={"index": "set"})
+    p = pool.merge(set_index, on=["patient_id", "enrol_date"], how="inner")
+    p = p.merge(wide, on=key, how="left").fillna(
+        {c: 0.0 for c in wide.columns if c not in key}
+    )
+    p = p.sort_values(["set", "rank"], ignore_index=True)
+    width = int(p["rank"].max()) if len(p) else k
+    ranked = np.full((len(sets), max(width, 1)), -1, dtype=np.int64)
+    ranked[p["set"].to_numpy(), p["rank"].to_numpy() - 1] = np.arange(len(p))
+    person, _ = pd.factorize(p["control_id"], sort=True)
+    if covs:
+        feats_c = C[["patient_id", "date", *covs]].rename(
+            columns={"patient_id": "control_id", "date": "enrol_date"}
+        )
+        feats_t = T[["patient_id", "date", *covs]].rename(
+            columns={"date": "enrol_date"}
+        )
+        fill = _fill(C, covs)
+        x_pairs = _numeric(p[key].merge(feats_c, on=key, how="left"), covs, fill)
+        x_t = _numeric(
+            sets.merge(feats_t, on=["patient_id", "enrol_date"], how="left"),
+            covs,
+            fill,
+        )
+    else:
+        x_pairs = np.zeros((len(p), 0))
+        x_t = np.zeros((len(sets), 0))
+    return Pool(
+        enrolled=arrays(t.fillna({c: 0.0 for c in wide.columns if c not in key})),
+        ranked=ranked,
+        pairs=arrays(p),
+        person=np.asarray(person, dtype=np.int64),
+        n_people=int(person.max()) + 1 if len(person) else 0,
+        x_enrolled=x_t,
+        x_pairs=x_pairs,
+    )
+
+
+def _fill(C: pd.DataFrame, covs) -> dict[str, float]:
+    """Missing covariates: the candidates' median; never admitted: long ago."""
+    fill = {c: float(pd.to_numeric(C[c], errors="coerce").median()) for c in covs}
+    if "days_since_last_em_admission" in covs:
+        fill["days_since_last_em_admission"] = 3650.0
+    return fill
+
+
+def _numeric(frame: pd.DataFrame, covs, fill) -> np.ndarray:
+    out = frame[list(covs)].apply(pd.to_numeric, errors="coerce").astype(float)
+    return out.fillna(fill).fillna(0.0).to_numpy()
 
 
 def _wide_by_control(win: pd.DataFrame) -> pd.DataFrame:
@@ -504,19 +628,12 @@ def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
     rows = matched.merge(feats_c, on=["control_id", "enrol_date"], how="left")
     rows = rows.merge(wide, on=["control_id", "enrol_date"], how="left")
     xt = sets.merge(feats_t, on=key, how="left")
-    fill = {c: float(pd.to_numeric(C[c], errors="coerce").median()) for c in covs}
-    if "days_since_last_em_admission" in covs:  # never admitted: long ago
-        fill["days_since_last_em_admission"] = 3650.0
-
-    def numeric(frame):
-        out = frame[covs].apply(pd.to_numeric, errors="coerce").astype(float)
-        return out.fillna(fill).fillna(0.0)
-
-    xc = numeric(rows)
+    fill = _fill(C, covs)
+    xc = pd.DataFrame(_numeric(rows, covs, fill), columns=list(covs))
     w = rows["weight"].to_numpy(dtype=float)
     mean_c = xc.multiply(w, axis=0).groupby([rows[k] for k in key]).sum()
     mean_c = sets.merge(mean_c.reset_index(), on=key, how="left")
-    dx = numeric(xt).to_numpy() - numeric(mean_c).to_numpy()
+    dx = _numeric(xt, covs, fill) - _numeric(mean_c, covs, fill)
     z = np.column_stack([np.ones(len(xc)), xc.to_numpy()])
     for j, ev in enumerate(("em_admissions", "em_bed_days")):
         for period, col in (("pre", 4), ("post", 6)):
@@ -562,11 +679,23 @@ def _per_set(win: pd.DataFrame, sets: pd.DataFrame, matched: pd.DataFrame):
     return m
 
 
-def _boot(parts, settings):
-    m, split, controls = parts
+def _boot(parts, settings, *, contrast: bool = True):
+    """Bootstrap replicates of one run.
+
+    The naive before/after (``contrast`` false) only resamples the enrolled,
+    so it never needs to match again.
+    """
     if not settings.n_bootstraps:
         return None
-    if settings.interval == "two-sample":
+    m, split, controls, pool = parts
+    if settings.interval == "rematch" and contrast:
+        return rematch_bootstrap(
+            pool,
+            k=settings.n_controls,
+            n_bootstraps=settings.n_bootstraps,
+            random_state=settings.random_state,
+        )
+    if settings.interval in ("two-sample", "rematch"):
         return bootstrap_two_sample(
             split,
             controls,
@@ -576,6 +705,20 @@ def _boot(parts, settings):
     return bootstrap(
         m, n_bootstraps=settings.n_bootstraps, random_state=settings.random_state
     )
+
+
+def _percentiles(values: np.ndarray) -> tuple[float, float]:
+    """2.5 and 97.5 percentiles of the finite replicates.
+
+    A replicate whose controls had no person-time, or whose counterfactual
+    rate is 0, is left out.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(v, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _estimates(main, placebo, selection, settings) -> pd.DataFrame:
@@ -594,13 +737,13 @@ def _estimates(main, placebo, selection, settings) -> pd.DataFrame:
     for label, key, parts in runs:
         matrix = parts[0]
         point = did(matrix.sum(axis=0))
-        boot = _boot(parts, settings)
+        boot = _boot(parts, settings, contrast=key == "did")
         for j, outcome in enumerate(OUTCOMES):
             lo = hi = rlo = rhi = float("nan")
             if boot is not None:
-                lo, hi = np.nanpercentile(boot[key][:, j], [2.5, 97.5])
+                lo, hi = _percentiles(boot[key][:, j])
                 if key == "did":
-                    rlo, rhi = np.nanpercentile(boot["relative"][:, j], [2.5, 97.5])
+                    rlo, rhi = _percentiles(boot["relative"][:, j])
             rows.append(
                 {
                     "analysis": label,

@@ -18,9 +18,18 @@ __all__ = ["match", "strata"]
 
 
 def strata(
-    frame: pd.DataFrame, *, prior_admissions: bool, nominated: bool = False
+    frame: pd.DataFrame,
+    *,
+    prior_admissions: bool,
+    nominated: bool = False,
+    recency_days: tuple[int, ...] = (),
 ) -> pd.Series:
     """The exact-matching stratum of each row (age band, sex, locality, ...).
+
+    With ``recency_days`` (e.g. ``(30, 91, 365)``), also how recently the
+    person left hospital: ``in hospital`` (``in_hospital`` true), then
+    ``days_since_last_discharge`` within each bound in turn, else ``longer``
+    (never discharged, or unknown, is ``longer``).
 
     Examples
     --------
@@ -28,6 +37,10 @@ def strata(
     ...     "locality": ["A", "B"], "em_admissions_12m": [2, 7]})
     >>> strata(f, prior_admissions=True).tolist()
     ['65-74|female|A|2', '85+|unknown|B|3']
+    >>> f["days_since_last_discharge"] = [12, None]
+    >>> f["in_hospital"] = [False, None]
+    >>> strata(f, prior_admissions=False, recency_days=(30, 91)).tolist()
+    ['65-74|female|A|<=30d', '85+|unknown|B|longer']
     """
     parts = [
         pd.Series(age_band(frame["age"]), index=frame.index),
@@ -44,6 +57,13 @@ def strata(
             .map({True: "nominated", False: "-"})
             .fillna("unknown")
         )
+    if recency_days:
+        days = pd.to_numeric(frame["days_since_last_discharge"], errors="coerce")
+        band = pd.Series("longer", index=frame.index, dtype=object)
+        for bound in sorted(recency_days, reverse=True):
+            band = band.where(~(days <= bound), f"<={bound}d")
+        hosp = frame["in_hospital"].astype("boolean").fillna(False).to_numpy(bool)
+        parts.append(band.where(~hosp, "in hospital"))
     out = parts[0].astype(str)
     for p in parts[1:]:
         out = out + "|" + p.astype(str)

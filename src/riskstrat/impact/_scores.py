@@ -10,9 +10,15 @@ import pandas as pd
 import pyarrow as pa
 
 from riskstrat.features import build_features, make_labels
-from riskstrat.model import RiskModel, load_model
+from riskstrat.model import BedDaysModel, RiskModel, load_model
 
-__all__ = ["fit_prognostic", "fit_propensity", "registered", "score_frame"]
+__all__ = [
+    "CountScore",
+    "fit_prognostic",
+    "fit_propensity",
+    "registered",
+    "score_frame",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +40,35 @@ def _X(features: pa.Table) -> pd.DataFrame:
     return features.drop_columns(_ID).to_pandas()
 
 
+class CountScore:
+    """Expected emergency admissions as a score: ``P(N >= 1) = 1 - exp(-mu)``.
+
+    Wraps a :class:`~riskstrat.model.BedDaysModel` fitted with a Poisson loss
+    on the number of emergency admissions in the next year. The probability
+    of at least one admission under a Poisson count is monotone in the
+    expected count ``mu``, so matching on its logit ranks people by ``mu``;
+    unlike a model of *any* admission, it keeps ranking people who are almost
+    sure to be admitted by how many admissions they will have.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Fixed:
+    ...     def predict(self, X):
+    ...         return np.array([0.0, 1.0, 3.0])
+    >>> CountScore(Fixed()).predict_proba(pd.DataFrame({"a": [1, 2, 3]}))[:, 1].round(3)
+    array([0.   , 0.632, 0.95 ])
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def predict_proba(self, X) -> np.ndarray:
+        mu = np.clip(np.asarray(self.model.predict(X), dtype=float), 0.0, None)
+        p = -np.expm1(-mu)
+        return np.column_stack([1.0 - p, p])
+
+
 def fit_prognostic(
     opened,
     *,
@@ -42,26 +77,44 @@ def fit_prognostic(
     first_enrol: dict[str, dt.date],
     spec,
     random_state: int,
-) -> RiskModel:
-    """Risk of an emergency admission in ``[fit_date, fit_date + horizon)``.
+    target: str = "admissions",
+):
+    """A prognostic score of ``[fit_date, fit_date + horizon)``, untreated.
 
-    Fitted on everyone on the list on ``fit_date`` who was not enrolled before
-    the end of that window (untreated outcomes only), from features as of
-    ``fit_date``.
+    ``target="admissions"`` (the default): the expected number of emergency
+    admissions (:class:`CountScore`, LightGBM with a Poisson loss);
+    ``"any_admission"``: the risk of any emergency admission
+    (:class:`~riskstrat.model.RiskModel`). Fitted on everyone on the list on
+    ``fit_date`` who was not enrolled before the end of that window (untreated
+    outcomes only), from features as of ``fit_date``.
     """
     X = build_features(opened, as_of=fit_date, spec=spec)
     y = make_labels(opened, as_of=fit_date, horizon_days=horizon_days)
     end = fit_date + dt.timedelta(days=horizon_days)
     ids = X["patient_id"].to_pylist()
     keep = np.array([first_enrol.get(i, end) >= end for i in ids])
+    column = "emergency_admissions" if target == "admissions" else "emergency_admission"
     label = pd.Series(
-        y["emergency_admission"].to_numpy(zero_copy_only=False),
+        y[column].to_numpy(zero_copy_only=False),
         index=y["patient_id"].to_pylist(),
     )
-    target = label.reindex(ids).to_numpy()
-    keep &= ~pd.isna(target)
-    model = _small(random_state)
-    model.fit(_X(X.filter(pa.array(keep))), target[keep].astype(int))
+    values = label.reindex(ids).to_numpy()
+    keep &= ~pd.isna(values)
+    rows = _X(X.filter(pa.array(keep)))
+    model: RiskModel | CountScore
+    if target == "admissions":
+        counts = BedDaysModel(
+            tweedie_variance_power=1.0,
+            max_trees=400,
+            early_stopping_rounds=50,
+            learning_rate=0.05,
+            random_state=random_state,
+        )
+        counts.fit(rows, values[keep].astype(float))
+        model = CountScore(counts)
+    else:
+        model = _small(random_state)
+        model.fit(rows, values[keep].astype(int))
     logger.info(
         "impact: prognostic score fitted on %d people as of %s", keep.sum(), fit_date
     )

@@ -24,13 +24,21 @@ class ImpactSettings:
     ----------
     score : {"prognostic", "propensity", "model"}, default="prognostic"
         What people are matched on (besides age band, sex and locality):
-        ``"prognostic"``, the risk of an emergency admission in the next
-        ``post_days`` from a LightGBM model fitted within the run on people not
+        ``"prognostic"``, the expected emergency admissions (or the risk of
+        any: ``prognostic_target``) in the next ``post_days`` from a LightGBM
+        model fitted within the run on people not
         enrolled, on the year before the first evaluated enrolment (so no
         outcome after any evaluated enrolment is used to build it);
-        ``"propensity"``, the probability of enrolling on that date (LightGBM on
-        the enrolled and the candidates of every enrolment date); ``"model"``,
+        ``"propensity"``, the probability of enrolling on that date (penalised
+        logistic regression on the enrolled and the candidates of every
+        enrolment date); ``"model"``,
         the registered model named by ``model``.
+    prognostic_target : {"admissions", "any_admission"}, default="admissions"
+        What the prognostic score predicts: the number of emergency
+        admissions in the next ``post_days`` (LightGBM, Poisson loss; the
+        after-period rate the difference in differences compares), or the
+        risk of any (which saturates for people with a bad year and stops
+        ranking them).
     model : str, optional
         ``NAME@ALIAS`` or ``NAME/VERSION`` of a registered model; sets
         ``score="model"``.
@@ -50,20 +58,34 @@ class ImpactSettings:
         bad year (regression to the mean then affects both alike).
     match_covariates : tuple of str, default=("em_admissions_3m", \
 "days_since_last_em_admission")
-        Feature columns added to the matching distance (each in standard
-        deviations): within the caliper, candidates are ranked by the
-        Euclidean distance over the score's logit (in its own units) and these.
-        The default adds how recent the bad year was: the enrolled are referred
-        soon after their second admission, and a control whose admissions were
-        months ago has already regressed to the mean.
+        Columns added to the matching distance (each in standard deviations):
+        within the caliper, candidates are ranked by the Euclidean distance
+        over the score's logit (in its own units) and these. The default adds
+        how recent the bad year was: the enrolled are referred soon after
+        their second admission, and a control whose admissions were months
+        ago has already regressed to the mean. Besides feature columns,
+        ``discharged_30d``, ``discharged_91d``, ``log_days_since_discharge``
+        and ``in_hospital_now`` (derived from ``days_since_last_discharge``
+        and ``in_hospital``) can be used; on the benchmark they did not lower
+        the bias (decision 0016).
     bias_correction : tuple of str
-        Default: recency, last year's and two years' admissions and bed days,
-        drugs, Charlson score, age, care home. Feature columns of a regression
-        adjustment of the controls' rates for what matching left unequal
-        (Abadie and Imbens 2011): a person-time weighted least-squares fit of
-        the matched controls' rate on them, per period and outcome, moves each
-        set's control rate to the enrolled person's covariates. Empty: none.
-        Not applied to the placebo.
+        Default: recency (admissions in 3 months, days since the last), last
+        year's and two years' admissions and bed days, drugs, Charlson score,
+        age, care home. Columns of a regression adjustment of the controls'
+        rates for what matching left unequal (Abadie and Imbens 2011): a
+        person-time weighted least-squares fit of the matched controls' rate
+        on them, per period and outcome, moves each set's control rate to the
+        enrolled person's covariates; with ``interval="rematch"`` it is
+        refitted in every bootstrap replicate. Empty: none. Not applied to the
+        placebo. A rare binary column (e.g. ``in_hospital_now``) makes the fit
+        unstable: the re-matching bootstrap showed intervals of ±40 bed days
+        with it.
+    exact_recency_days : tuple of int, default=()
+        Also match exactly on how recently the person left hospital: in
+        hospital on the date, discharged within each bound (e.g. 30, 91, 365
+        days), or longer ago (never). Off by default: on a 20,000-person
+        population ``(30, 91, 365)`` left three quarters of the enrolled
+        without a control (decision 0016).
     exact_nominated : bool, default=False
         Also match exactly on a clinician nomination in the last year (the
         other route into case management the records show).
@@ -85,16 +107,21 @@ class ImpactSettings:
         The placebo moves both windows this many days earlier, keeping the
         matched sets (a pseudo-enrolment a year before the real one).
     n_bootstraps : int, default=1000
-        Bootstrap resamples of matched sets for the confidence intervals.
+        Bootstrap replicates for the confidence intervals (see ``interval``).
     random_state : int, default=0
         Seed of the score model and the bootstrap.
-    interval : {"sets", "two-sample"}, default="two-sample"
-        How the bootstrap resamples: ``"sets"``, the matched sets (an enrolled
-        person with their controls); ``"two-sample"``, the enrolled (with their
-        set's regression adjustment) and, independently, the controls as
-        people, each carrying their total weight over every set they serve, so
-        a control reused by many sets counts on the interval as much as on the
-        estimate (Abadie and Imbens 2008). See decision 0016.
+    interval : {"rematch", "two-sample", "sets"}, default="rematch"
+        How the bootstrap resamples: ``"rematch"``, the enrolled and,
+        independently, the control pool as people, matching again and
+        refitting the regression adjustment in every replicate (so the
+        interval carries the uncertainty of who is matched and of the
+        adjustment); ``"two-sample"``, the enrolled (with their set's fixed
+        regression adjustment) and the matched controls as people, each
+        carrying their total weight over every set they serve; ``"sets"``,
+        the matched sets (an enrolled person with their controls), which is
+        too narrow with matching with replacement (Abadie and Imbens 2008).
+        The naive before/after always resamples the enrolled alone. See
+        decision 0016.
     later_enrolment : {"censor", "keep"}, default="censor"
         What happens to a control who enrols after the matching date:
         ``"censor"`` ends their person-time the day they enrol; ``"keep"``
@@ -114,12 +141,14 @@ class ImpactSettings:
     """
 
     score: Literal["prognostic", "propensity", "model"] = "prognostic"
+    prognostic_target: Literal["admissions", "any_admission"] = "any_admission"
     model: str | None = None
     tracking_uri: str | None = None
     n_controls: int = 5
     caliper_sd: float = 1.0
     exact_prior_admissions: bool = True
     exact_nominated: bool = False
+    exact_recency_days: tuple[int, ...] = ()
     bias_correction: tuple[str, ...] = (
         "em_admissions_3m",
         "days_since_last_em_admission",
@@ -143,7 +172,7 @@ class ImpactSettings:
     n_bootstraps: int = 1000
     random_state: int = 0
     later_enrolment: Literal["censor", "keep"] = "censor"
-    interval: Literal["sets", "two-sample"] = "two-sample"
+    interval: Literal["sets", "two-sample", "rematch"] = "rematch"
 
     def __post_init__(self) -> None:
         if self.model is not None and self.score != "model":
@@ -152,6 +181,12 @@ class ImpactSettings:
             raise ValueError(
                 "The `score` parameter of ImpactSettings must be 'prognostic', "
                 f"'propensity' or 'model'. Got {self.score!r} instead."
+            )
+        if self.prognostic_target not in ("admissions", "any_admission"):
+            raise ValueError(
+                "The `prognostic_target` parameter of ImpactSettings must be "
+                f"'admissions' or 'any_admission'. Got {self.prognostic_target!r} "
+                "instead."
             )
         if self.score == "model" and not self.model:
             raise ValueError(
@@ -172,11 +207,13 @@ class ImpactSettings:
                 "The `caliper_sd` parameter of ImpactSettings must be > 0. "
                 f"Got {self.caliper_sd!r} instead."
             )
-        if self.interval not in ("sets", "two-sample"):
+        if self.interval not in ("sets", "two-sample", "rematch"):
             raise ValueError(
-                "The `interval` parameter of ImpactSettings must be 'sets' or "
-                f"'two-sample'. Got {self.interval!r} instead."
+                "The `interval` parameter of ImpactSettings must be 'sets', "
+                f"'two-sample' or 'rematch'. Got {self.interval!r} instead."
             )
+        for bound in self.exact_recency_days:
+            _check_int("exact_recency_days", bound, 1)
         if self.later_enrolment not in ("censor", "keep"):
             raise ValueError(
                 "The `later_enrolment` parameter of ImpactSettings must be "
