@@ -55,17 +55,6 @@ ORACLE: dict = {}
 BASELINE = ImpactSettings(
     prognostic_target="any_admission",
     match_covariates=("em_admissions_3m", "days_since_last_em_admission"),
-    bias_correction=(
-        "em_admissions_3m",
-        "days_since_last_em_admission",
-        "em_admissions_12m",
-        "em_bed_days_12m",
-        "em_admissions_24m",
-        "drugs_90d",
-        "cci_score",
-        "age",
-        "care_home",
-    ),
     interval="two-sample",
     n_bootstraps=200,
 )

@@ -11,20 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _support.training import END, START, T0, T1, T2
+from _support.training import design as _design
 from riskstrat.batch import run_training
 from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign, load_model
 from riskstrat.synth import make_population
-
-START, END = dt.date(2019, 4, 1), dt.date(2024, 4, 1)
-T0, T1, T2 = dt.date(2021, 4, 1), dt.date(2022, 4, 1), dt.date(2023, 4, 1)
-
-
-def _design(seed: int = 0, snapshots=(T0,)) -> ModelDesign:
-    return ModelDesign(
-        cohort=CohortSettings(min_age=18),
-        temporal=TemporalDesign(train_as_of=snapshots, test_as_of=T1),
-        random_state=seed,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,12 @@ workers can run the two files at once: this one builds 30k people.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
+from _support.training import END, START, T0, T1
+from _support.training import design as _design
 from riskstrat.batch import run_training
-from riskstrat.model import CohortSettings, ModelDesign, TemporalDesign
 from riskstrat.synth import make_population
-
-START, END = dt.date(2019, 4, 1), dt.date(2024, 4, 1)
-T0, T1 = dt.date(2021, 4, 1), dt.date(2022, 4, 1)
-
-
-def _design(seed: int = 0, snapshots=(T0,)) -> ModelDesign:
-    return ModelDesign(
-        cohort=CohortSettings(min_age=18),
-        temporal=TemporalDesign(train_as_of=snapshots, test_as_of=T1),
-        random_state=seed,
-    )
 
 
 @pytest.fixture(scope="module")
