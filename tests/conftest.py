@@ -147,18 +147,25 @@ def registered(cached_population, tmp_path_factory, mlflow_store):
 # `make test` hands whole files to two workers (pytest-xdist, --dist loadfile) in
 # collection order. Started last, the few files that take half a minute or more leave
 # one worker idle at the end; started first, the many short files fill in around them.
-# Measured on a fresh clone (`--durations`); a file not listed just runs in its turn.
+# Measured with `--junitxml` (time per file); a file not listed just runs in its turn.
 LONG_POLES = (
+    # the Spark files: one unit of work (SPARK_FILES), about 75 s
     "tests/batch/test_nightly_spark.py",
-    "tests/batch/test_training_validity.py",
-    "tests/batch/test_training_run.py",
-    "tests/model/test_pyfunc.py",
-    "tests/notebooks/test_notebooks.py",
-    "tests/test_cli.py",
-    "tests/model/test_registry.py",
     "tests/features/test_spark_parity.py",
+    "tests/features/test_cohort.py",
+    "tests/model/test_pyfunc.py",
+    # then the files of 20 s or more, longest first
     "tests/batch/test_nightly_kill.py",
+    "tests/batch/test_training_validity.py",
+    "tests/test_cli.py",
     "tests/synth/test_truth.py",
+    "tests/batch/test_training_run.py",
+    "tests/notebooks/test_notebooks.py",
+    "tests/synth/test_population.py",
+    "tests/sources/test_omop.py",
+    "tests/synth/test_simulate.py",
+    "tests/batch/test_promote.py",
+    "tests/model/test_registry.py",
 )
 
 
@@ -174,9 +181,15 @@ SPARK_FILES = (
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """``--dist loadfile``, with the Spark files as one unit of work."""
+    """``--dist loadfile``, with the Spark files as one unit of work.
+
+    Files are handed out in collection order (``LONG_POLES`` first), not by
+    xdist's default of the most tests first, which started one-test files that
+    take half a minute last.
+    """
     if config.getvalue("dist") != "loadfile":
         return None
+    config.option.loadscopereorder = False
     from xdist.scheduler import LoadScopeScheduling
 
     class _FilesSparkTogether(LoadScopeScheduling):

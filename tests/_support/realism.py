@@ -20,7 +20,10 @@ def _counted(patients: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     return out
 
 
-def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
+def realism(pop, as_of: dt.date, *, n_paths: int = 16, keep_cohort: bool = False):
+    """Realism figures (floats) as of ``as_of``; with ``keep_cohort``, also
+    ``"cohort"``: each counted person's ``true_risk`` and ``y`` (an emergency
+    admission in the year)."""
     t = pop.tables
     pat = t.patients.to_pandas()
     adm = t.admissions.to_pandas()
@@ -53,7 +56,7 @@ def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
     rtm = old[old.n_prev >= 2]
     hours = [x.hour for x in em.admission_time.dropna()]
     ooh = np.mean([(h >= 17) or (h < 8) for h in hours])
-    return {
+    out = {
         "n_cohort": float(len(cohort)),
         "adult_risk": adults.y.mean(),
         "risk_85plus": cohort[cohort.age >= 85].y.mean(),
@@ -67,6 +70,9 @@ def realism(pop, as_of: dt.date, *, n_paths: int = 16) -> dict[str, float]:
         "mean_true_risk": cohort.true_risk.mean(),
         "observed_rate": cohort.y.mean(),
     }
+    if keep_cohort:
+        out["cohort"] = cohort[["true_risk", "y"]]
+    return out
 
 
 AGE_BANDS = ((0, 18), (18, 65), (65, 75), (75, 85), (85, 200))
