@@ -95,13 +95,17 @@ def mlflow_store(tmp_path_factory):
     working directory. Tests of what a store MLflow has never seen does use a
     plain path instead.
     """
+    import contextlib
     import shutil
     from pathlib import Path
 
     import mlflow
 
     template = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
-    mlflow.MlflowClient(tracking_uri=f"sqlite:///{template}").search_experiments()
+    # MLflow places the default experiment's artefacts under ./mlruns, resolved
+    # when the store is made: made here, they stay out of the working directory.
+    with contextlib.chdir(template.parent):
+        mlflow.MlflowClient(tracking_uri=f"sqlite:///{template}").search_experiments()
 
     def new(path) -> str:
         path = Path(path)
