@@ -99,3 +99,15 @@ def test_early_stopping_split_keeps_each_person_on_one_side():
     # Without groups the rows are split (a person may sit on both sides).
     tr, va = early_stopping_split(y, None, fraction=0.2, seed=3)
     assert set(ids[tr]) & set(ids[va])
+
+
+def test_threads_follow_n_jobs_then_omp_num_threads_then_two(monkeypatch):
+    from riskstrat.model._base import DEFAULT_THREADS, threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert threads(None) == 3 and threads(5) == 5
+    for unset in ("", "0", "x", "-1"):
+        monkeypatch.setenv("OMP_NUM_THREADS", unset)
+        assert threads(None) == DEFAULT_THREADS == 2
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert threads(None) == 2

@@ -12,6 +12,7 @@ the validation split, then refit on every row with the best number of trees
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import lightgbm as lgb
@@ -69,9 +70,29 @@ def lightgbm_params(estimator, *, objective: dict[str, Any], n_rows: int, seed: 
         "seed": seed,
         "deterministic": True,
         "force_row_wise": True,
-        "num_threads": 0 if e.n_jobs is None else e.n_jobs,  # 0: OpenMP default
+        "num_threads": threads(e.n_jobs),
         "verbosity": -1,
     }
+
+
+#: LightGBM threads when neither ``n_jobs`` nor ``OMP_NUM_THREADS`` says.
+DEFAULT_THREADS = 2
+
+
+def threads(n_jobs: int | None) -> int:
+    """LightGBM's ``num_threads`` for an estimator's ``n_jobs``.
+
+    None: ``OMP_NUM_THREADS`` when it is a positive integer, else
+    :data:`DEFAULT_THREADS` — never "every core", so the same data give the same
+    trees on machines with different core counts.
+
+    >>> threads(3)
+    3
+    """
+    if n_jobs is not None:
+        return n_jobs
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_THREADS
 
 
 def check_lightgbm_params(estimator, extra: dict[str, bool] | None = None) -> None:

@@ -64,9 +64,10 @@ class RiskModel(BinaryTableClassifier):
     refit : bool, default=True
     random_state : int or None, default=None
     n_jobs : int or None, default=None
-        LightGBM threads. None: OpenMP's default (every core, or
-        ``OMP_NUM_THREADS``), so a parallel test run or a shared host can limit
-        it from outside; an int fixes it.
+        LightGBM threads. None: ``OMP_NUM_THREADS`` if the environment sets it
+        (a parallel test run or a shared host limits it from outside), else 2 —
+        a fixed count, since trees grown with other thread counts can differ in
+        the last digits.
 
     Attributes
     ----------
