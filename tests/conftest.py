@@ -92,8 +92,7 @@ def mlflow_store(tmp_path_factory):
     MLflow makes a new SQLite store by running its schema migrations (2-3 s); the
     session migrates one and copies it (a tenth of a second). Its default
     experiment keeps its artefacts in the session's temporary folder, not in the
-    working directory. Tests of what a store MLflow has never seen does use a
-    plain path instead.
+    working directory. Tests of a store MLflow has never seen use a plain path.
     """
     import contextlib
     import shutil
