@@ -84,6 +84,17 @@ def did(sums: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def resample_counts(rng: np.random.Generator, n: int, *, size: int | None = None):
+    """How often each of ``n`` units is drawn in a resample with replacement.
+
+    Floats; ``size`` resamples give shape ``(size, n)``.
+
+    >>> resample_counts(np.random.default_rng(0), 4).sum()
+    np.float64(4.0)
+    """
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(float)
+
+
 def bootstrap(
     per_set: np.ndarray, *, n_bootstraps: int, random_state: int
 ) -> dict[str, np.ndarray]:
@@ -112,9 +123,8 @@ def bootstrap(
     ((200,), True)
     """
     m = np.asarray(per_set, dtype=float)
-    n = m.shape[0]
     rng = np.random.default_rng(random_state)
-    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_bootstraps).astype(float)
+    counts = resample_counts(rng, m.shape[0], size=n_bootstraps)
     sums = np.tensordot(counts, m, axes=(1, 0))  # (B, ..., 8)
     return did(sums)
 
@@ -159,8 +169,7 @@ def bootstrap_two_sample(
     t = np.asarray(enrolled, dtype=float)
     c = np.asarray(controls, dtype=float)
     rng = np.random.default_rng(random_state)
-    nt, nc = t.shape[0], c.shape[0]
-    ct = rng.multinomial(nt, np.full(nt, 1.0 / nt), size=n_bootstraps).astype(float)
-    cc = rng.multinomial(nc, np.full(nc, 1.0 / nc), size=n_bootstraps).astype(float)
+    ct = resample_counts(rng, t.shape[0], size=n_bootstraps)
+    cc = resample_counts(rng, c.shape[0], size=n_bootstraps)
     sums = np.tensordot(ct, t, axes=(1, 0)) + np.tensordot(cc, c, axes=(1, 0))
     return did(sums)

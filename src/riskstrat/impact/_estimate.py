@@ -577,8 +577,11 @@ def _numeric(frame: pd.DataFrame, covs, fill) -> np.ndarray:
     return out.fillna(fill).fillna(0.0).to_numpy()
 
 
-def _wide_by_control(win: pd.DataFrame) -> pd.DataFrame:
-    """One row per (control, enrol_date): each window part's outcomes side by side."""
+def _wide(win: pd.DataFrame, person: str) -> pd.DataFrame:
+    """One row per (person, enrol_date): each window part's outcomes side by side.
+
+    The person's column is named ``person``.
+    """
     wide = win.pivot_table(
         index=["patient_id", "enrol_date"],
         columns="part",
@@ -586,7 +589,12 @@ def _wide_by_control(win: pd.DataFrame) -> pd.DataFrame:
         aggfunc="first",
     )
     wide.columns = [f"{v}_{p}" for v, p in wide.columns]
-    return wide.reset_index().rename(columns={"patient_id": "control_id"})
+    return wide.reset_index().rename(columns={"patient_id": person})
+
+
+def _wide_by_control(win: pd.DataFrame) -> pd.DataFrame:
+    """One row per (control, enrol_date): each window part's outcomes side by side."""
+    return _wide(win, "control_id")
 
 
 def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
@@ -650,14 +658,7 @@ def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
 
 def _per_set(win: pd.DataFrame, sets: pd.DataFrame, matched: pd.DataFrame):
     """Matrix (n_sets, 2 outcomes, 8 COLUMNS) of events and person-days."""
-    wide = win.pivot_table(
-        index=["patient_id", "enrol_date"],
-        columns="part",
-        values=["person_days", "em_admissions", "em_bed_days"],
-        aggfunc="first",
-    )
-    wide.columns = [f"{v}_{p}" for v, p in wide.columns]
-    wide = wide.reset_index().rename(columns={"patient_id": "person"})
+    wide = _wide(win, "person")
     t = sets.merge(
         wide, left_on=["patient_id", "enrol_date"], right_on=["person", "enrol_date"]
     )

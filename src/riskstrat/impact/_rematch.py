@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskstrat.impact._did import did
+from riskstrat.impact._did import did, resample_counts
 
 __all__ = ["Pool", "rematch_bootstrap", "replicate"]
 
@@ -195,7 +195,7 @@ def rematch_bootstrap(
     nc = pool.n_people
     sums = np.empty((n_bootstraps, pool.enrolled.shape[1], 8))
     for b in range(n_bootstraps):
-        wt = rng.multinomial(nt, np.full(nt, 1.0 / nt)).astype(float)
-        wc = rng.multinomial(nc, np.full(nc, 1.0 / nc)).astype(float)
+        wt = resample_counts(rng, nt)
+        wc = resample_counts(rng, nc)
         sums[b] = replicate(pool, wt, wc, k=k, adjust=adjust)
     return did(sums)
