@@ -85,3 +85,45 @@ def test_recency_strata_put_in_hospital_first_then_each_bound():
         "longer",
         "longer",
     ]
+
+
+def test_sex_and_locality_can_be_left_out_of_the_exact_strata():
+    f = pd.DataFrame(
+        {
+            "age": [66, 80],
+            "sex": ["male", None],
+            "locality": ["A", "B"],
+            "em_admissions_12m": [2, 1],
+        }
+    )
+    assert strata(f, prior_admissions=True, exact_on=()).tolist() == [
+        "65-74|2",
+        "75-84|1",
+    ]
+    assert strata(f, prior_admissions=False, exact_on=("locality",)).tolist() == [
+        "65-74|A",
+        "75-84|B",
+    ]
+
+
+def test_referral_strata_split_newly_referable_from_earlier_and_not_referable():
+    f = pd.DataFrame(
+        {
+            "age": [70] * 6,
+            "sex": ["male"] * 6,
+            "locality": ["A"] * 6,
+            "em_admissions_12m": [2] * 6,
+            # eligible by admissions, by nomination, by both, long ago, never
+            "days_since_eligible": [10, None, 200, 56, 57, None],
+            "days_since_nominated": [None, 30, 5, None, 400, None],
+        }
+    )
+    got = strata(f, prior_admissions=False, exact_on=(), referral_days=56)
+    assert [s.split("|")[-1] for s in got] == [
+        "newly referable",
+        "newly referable",
+        "newly referable",
+        "newly referable",
+        "referable",
+        "not referable",
+    ]

@@ -35,6 +35,9 @@ def test_count_score_is_the_poisson_chance_of_any_admission_and_keeps_the_order(
         ({"prognostic_target": "bed_days"}, "prognostic_target"),
         ({"exact_recency_days": (30, 0)}, "exact_recency_days"),
         ({"interval": "jackknife"}, "rematch"),
+        ({"exact_on": ("sex", "age")}, "exact_on"),
+        ({"exact_on": ("sex", "sex")}, "exact_on"),
+        ({"exact_referral_days": 0}, "exact_referral_days"),
     ],
 )
 def test_bad_settings_are_refused(changes, message):

@@ -15,6 +15,7 @@ from riskstrat.features import FeatureSpec, build_features
 from riskstrat.impact._did import COLUMNS, bootstrap, bootstrap_two_sample, did
 from riskstrat.impact._matching import logit, match, strata
 from riskstrat.impact._person_time import window_outcomes
+from riskstrat.impact._referral import ReferralHistory
 from riskstrat.impact._rematch import Pool, rematch_bootstrap
 from riskstrat.impact._result import OUTCOMES, ImpactResult
 from riskstrat.impact._scores import (
@@ -50,6 +51,8 @@ BALANCE = (
     "drugs_90d",
     "care_home",
     "deprivation_decile",
+    "log_days_since_eligible",
+    "log_days_since_nominated",
 )
 
 
@@ -119,6 +122,21 @@ def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     f["log_days_since_discharge"] = np.log1p(days)
     hosp = f.get("in_hospital", pd.Series(False, index=f.index))
     f["in_hospital_now"] = hosp.astype("boolean").fillna(False).astype(float)
+    return f
+
+
+def _with_referral(f: pd.DataFrame, clocks: pd.DataFrame) -> pd.DataFrame:
+    """Add the referral clocks and their logarithms (never: 3,650 days).
+
+    ``log_days_since_eligible`` and ``log_days_since_nominated`` can be named
+    in ``match_covariates`` and ``bias_correction``; the raw days (null:
+    not eligible on the date, or never nominated) go to the balance table.
+    """
+    f = f.copy()
+    for col in ("days_since_eligible", "days_since_nominated"):
+        days = clocks[col].to_numpy(dtype=float)
+        f[col] = days
+        f[f"log_{col}"] = np.log1p(np.clip(np.nan_to_num(days, nan=3650.0), 0, 3650))
     return f
 
 
@@ -260,29 +278,39 @@ def estimate_effect(
             features, treated, candidate, random_state=settings.random_state
         )
     # Score, strata and the pooled SD of the logit, then match date by date.
+    history = ReferralHistory(base.admissions, getattr(base, "nominations", None))
     t_frames, c_frames = [], []
     for day in dates:
         X = features[day]
         rows = treated[day] | candidate[day]
         sub = X.filter(pa.array(rows))
         f = _frame(sub, (*settings.match_covariates, *settings.bias_correction))
+        f = _with_referral(f, history.as_of(day, f["patient_id"]))
         f["score"] = score_frame(model, sub)
         f["logit"] = logit(f["score"])
         f["stratum"] = strata(
-            sub.select(
+            pd.concat(
                 [
-                    "age",
-                    "sex",
-                    "locality",
-                    "em_admissions_12m",
-                    "nominated_12m",
-                    "days_since_last_discharge",
-                    "in_hospital",
-                ]
-            ).to_pandas(),
+                    sub.select(
+                        [
+                            "age",
+                            "sex",
+                            "locality",
+                            "em_admissions_12m",
+                            "nominated_12m",
+                            "days_since_last_discharge",
+                            "in_hospital",
+                        ]
+                    ).to_pandas(),
+                    f[["days_since_eligible", "days_since_nominated"]],
+                ],
+                axis=1,
+            ),
             prior_admissions=settings.exact_prior_admissions,
             nominated=settings.exact_nominated,
             recency_days=settings.exact_recency_days,
+            exact_on=settings.exact_on,
+            referral_days=settings.exact_referral_days,
         ).to_numpy()
         f["date"] = day
         is_t = treated[day][rows]

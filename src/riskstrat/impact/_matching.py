@@ -23,8 +23,17 @@ def strata(
     prior_admissions: bool,
     nominated: bool = False,
     recency_days: tuple[int, ...] = (),
+    exact_on: tuple[str, ...] = ("sex", "locality"),
+    referral_days: int | None = None,
 ) -> pd.Series:
     """The exact-matching stratum of each row (age band, sex, locality, ...).
+
+    The age band is always part of it; ``exact_on`` names which of ``sex``
+    and ``locality`` are too (unknown is a value of its own). With
+    ``referral_days``, also whether the person became referable within that
+    many days — met the admissions rule (``days_since_eligible``) or was
+    nominated (``days_since_nominated``) — or earlier, or is not referable
+    (see :mod:`riskstrat.impact._referral`).
 
     With ``recency_days`` (e.g. ``(30, 91, 365)``), also how recently the
     person left hospital: ``in hospital`` (``in_hospital`` true), then
@@ -41,12 +50,17 @@ def strata(
     >>> f["in_hospital"] = [False, None]
     >>> strata(f, prior_admissions=False, recency_days=(30, 91)).tolist()
     ['65-74|female|A|<=30d', '85+|unknown|B|longer']
+    >>> strata(f, prior_admissions=True, exact_on=("sex",)).tolist()
+    ['65-74|female|2', '85+|unknown|3']
+    >>> f["days_since_eligible"] = [20, None]
+    >>> f["days_since_nominated"] = [None, 400]
+    >>> strata(f, prior_admissions=False, exact_on=(), referral_days=56).tolist()
+    ['65-74|newly referable', '85+|referable']
     """
-    parts = [
-        pd.Series(age_band(frame["age"]), index=frame.index),
-        frame["sex"].astype(object).where(frame["sex"].notna(), "unknown"),
-        frame["locality"].astype(object).where(frame["locality"].notna(), "unknown"),
-    ]
+    parts = [pd.Series(age_band(frame["age"]), index=frame.index)]
+    for col in ("sex", "locality"):
+        if col in exact_on:
+            parts.append(frame[col].astype(object).where(frame[col].notna(), "unknown"))
     if prior_admissions:
         prior = pd.to_numeric(frame["em_admissions_12m"]).fillna(0).clip(upper=3)
         parts.append(prior.astype(int))
@@ -64,6 +78,17 @@ def strata(
             band = band.where(~(days <= bound), f"<={bound}d")
         hosp = frame["in_hospital"].astype("boolean").fillna(False).to_numpy(bool)
         parts.append(band.where(~hosp, "in hospital"))
+    if referral_days is not None:
+        since = np.fmin(
+            pd.to_numeric(frame["days_since_eligible"]).to_numpy(dtype=float),
+            pd.to_numeric(frame["days_since_nominated"]).to_numpy(dtype=float),
+        )
+        referral = np.where(
+            np.isnan(since),
+            "not referable",
+            np.where(since <= referral_days, "newly referable", "referable"),
+        )
+        parts.append(pd.Series(referral, index=frame.index))
     out = parts[0].astype(str)
     for p in parts[1:]:
         out = out + "|" + p.astype(str)
