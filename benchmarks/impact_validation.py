@@ -38,14 +38,23 @@ from riskstrat.synth import Programme, make_population
 START, END, PROGRAMME = dt.date(2019, 4, 1), dt.date(2024, 4, 1), dt.date(2022, 4, 1)
 
 
-def one(seed: int, patients: int, hazard_ratio: float, settings) -> list[dict]:
+def one(
+    seed: int,
+    patients: int,
+    hazard_ratio: float,
+    settings,
+    frailty_selection: float | None = None,
+) -> list[dict]:
     tic = time.perf_counter()
+    hidden: dict[str, float] = {}
+    if frailty_selection is not None:
+        hidden["frailty_selection"] = frailty_selection
     pop = make_population(
         patients,
         start=START,
         end=END,
         random_state=seed,
-        programme=Programme(start=PROGRAMME, hazard_ratio=hazard_ratio),
+        programme=Programme(start=PROGRAMME, hazard_ratio=hazard_ratio, **hidden),
     )
     res = estimate_effect(pop.tables, as_of=END, settings=settings)
     matched = res.enrolled.loc[res.enrolled["n_controls"] > 0, "patient_id"]
@@ -122,6 +131,28 @@ def main() -> None:
         default=None,
         help="bootstrap resampling (default: the settings')",
     )
+    ap.add_argument(
+        "--frailty-selection",
+        type=float,
+        default=None,
+        help="log-odds of enrolling per SD of hidden persistent frailty "
+        "(default: the programme's, 0.5; 0 = enrolment independent of it)",
+    )
+    ap.add_argument(
+        "--exact-on",
+        default=None,
+        help="comma list of sex,locality matched exactly ('none': neither; "
+        "default: the settings')",
+    )
+    ap.add_argument("--exact-referral-days", type=int, default=None)
+    ap.add_argument(
+        "--referral-covariates",
+        action="store_true",
+        help="add male and the log referral clocks to the matching distance and "
+        "the clocks to the regression adjustment",
+    )
+    ap.add_argument("--n-controls", type=int, default=None)
+    ap.add_argument("--bootstraps", type=int, default=None)
     ap.add_argument("--out", type=Path, default=Path("impact_validation.csv"))
     args = ap.parse_args()
     extra: dict = {}
@@ -129,11 +160,28 @@ def main() -> None:
         extra["pre_gap_days"] = args.pre_gap_days
     if args.interval is not None:
         extra["interval"] = args.interval
+    if args.exact_on is not None:
+        extra["exact_on"] = tuple(
+            c for c in args.exact_on.split(",") if c and c != "none"
+        )
+        if "sex" not in extra["exact_on"]:
+            extra["match_covariates"] = (*ImpactSettings().match_covariates, "male")
+    if args.exact_referral_days is not None:
+        extra["exact_referral_days"] = args.exact_referral_days
+    if args.referral_covariates:
+        clocks = ("log_days_since_eligible", "log_days_since_nominated")
+        base = extra.get("match_covariates", ImpactSettings().match_covariates)
+        extra["match_covariates"] = tuple(dict.fromkeys((*base, "male", *clocks)))
+        extra["bias_correction"] = (*ImpactSettings().bias_correction, *clocks)
+    if args.n_controls is not None:
+        extra["n_controls"] = args.n_controls
+    if args.bootstraps is not None:
+        extra["n_bootstraps"] = args.bootstraps
     settings = ImpactSettings(later_enrolment=args.later_enrolment, **extra)
     rows: list[dict] = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for hr in (float(h) for h in args.hazard_ratios.split(",")):
-            rows += one(seed, args.patients, hr, settings)
+            rows += one(seed, args.patients, hr, settings, args.frailty_selection)
             pd.DataFrame(rows).to_csv(args.out, index=False)
             last = rows[-2]
             print(

@@ -58,17 +58,19 @@ class ImpactSettings:
         date (0, 1, 2, 3+), so the enrolled and their controls had the same
         bad year (regression to the mean then affects both alike).
     match_covariates : tuple of str, default=("em_admissions_3m", \
-"days_since_last_em_admission")
+"days_since_last_em_admission", "male")
         Columns added to the matching distance (each in standard deviations):
         within the caliper, candidates are ranked by the Euclidean distance
         over the score's logit (in its own units) and these. The default adds
-        how recent the bad year was: the enrolled are referred soon after
+        how recent the bad year was (the enrolled are referred soon after
         their second admission, and a control whose admissions were months
-        ago has already regressed to the mean. Besides feature columns,
-        ``discharged_30d``, ``discharged_91d``, ``log_days_since_discharge``
-        and ``in_hospital_now`` (derived from ``days_since_last_discharge``
-        and ``in_hospital``) can be used; on the benchmark they did not lower
-        the bias (decision 0016).
+        ago has already regressed to the mean) and sex (not an exact stratum
+        by default: ``exact_on``). Besides feature columns, ``male``,
+        ``discharged_30d``, ``discharged_91d``, ``log_days_since_discharge``,
+        ``in_hospital_now`` (derived from ``days_since_last_discharge`` and
+        ``in_hospital``), ``log_days_since_eligible`` and
+        ``log_days_since_nominated`` (the referral clocks) can be used; on the
+        benchmark none of them lowered the bias (decision 0016).
     bias_correction : tuple of str
         Default: recency (admissions in 3 months, days since the last), last
         year's and two years' admissions and bed days, drugs, Charlson score,
@@ -87,17 +89,20 @@ class ImpactSettings:
         days), or longer ago (never). Off by default: on a 20,000-person
         population ``(30, 91, 365)`` left three quarters of the enrolled
         without a control (decision 0016).
-    exact_on : tuple of {"sex", "locality"}, default=("sex", "locality")
-        Matched exactly besides the age band (and the strata below); what is
-        left out is balanced by the score and can be named in
-        ``match_covariates`` (``male``) or ``bias_correction``.
-    exact_referral_days : int, optional
+    exact_on : tuple of {"sex", "locality"}, default=()
+        Matched exactly besides the age band and the strata below. By default
+        neither: at 20,000 people exact sex and locality left a third of the
+        enrolled without a control and most of the rest with one or two
+        (decision 0016); sex is in the distance (``match_covariates``), and
+        a population large enough can add ``("sex", "locality")``.
+    exact_referral_days : int or None, default=56
         Also match exactly on whether the person became referable — met the
         rule of 2+ emergency admissions in 365 days, or was nominated —
-        within this many days, earlier, or is not referable on the date.
-        The enrolled are referred when they newly meet a rule; someone who met
-        it months ago and was not enrolled has had time to regress to the
-        mean. ``None``: not matched on.
+        within this many days, earlier, or is not referable on the date (the
+        referral clocks, from events before it). The enrolled are referred
+        when they newly meet a rule; someone who met it months ago and was
+        not enrolled (screened then and declined) has had time to regress to
+        the mean. ``None``: not matched on.
     exact_nominated : bool, default=False
         Also match exactly on a clinician nomination in the last year (the
         other route into case management the records show).
@@ -159,8 +164,8 @@ class ImpactSettings:
     n_controls: int = 5
     caliper_sd: float = 1.0
     exact_prior_admissions: bool = True
-    exact_on: tuple[str, ...] = ("sex", "locality")
-    exact_referral_days: int | None = None
+    exact_on: tuple[str, ...] = ()
+    exact_referral_days: int | None = 56
     exact_nominated: bool = False
     exact_recency_days: tuple[int, ...] = ()
     bias_correction: tuple[str, ...] = (
@@ -177,6 +182,7 @@ class ImpactSettings:
     match_covariates: tuple[str, ...] = (
         "em_admissions_3m",
         "days_since_last_em_admission",
+        "male",
     )
     pre_days: int = 365
     pre_gap_days: int = 0
