@@ -347,7 +347,9 @@ def estimate_effect(
         sets.append(m)
     # The k nearest are the matched sets; the longer ranked lists serve the
     # bootstrap that matches again (with ties by id, the same order).
-    pool = pd.concat(sets, ignore_index=True)
+    # (dates where nobody matched add nothing; their empty frames would turn
+    # the id columns' string dtype into object)
+    pool = pd.concat([m for m in sets if len(m)] or sets, ignore_index=True)
     matched = pool[pool["rank"] <= settings.n_controls].reset_index(drop=True)
     if matched.empty:
         raise ValueError(
