@@ -1,8 +1,9 @@
 """Impact: whether case management reduced emergency admissions and bed days.
 
 :func:`estimate_effect` compares people enrolled in case management with
-controls matched on the enrolment date (a score from features as of that date,
-age band, sex, locality and last year's emergency admissions), as a difference
+controls matched on the enrolment date (age band, last year's emergency
+admissions and how newly they became referable, then a score from features as
+of that date, recent admissions and sex), as a difference
 in differences of emergency admissions and bed days per person-year, with a
 bootstrap CI, a placebo, a balance table and the naive before/after beside it
 (which regression to the mean flatters). :func:`true_effect` gives the truth a

@@ -165,10 +165,12 @@ def estimate_effect(
     For each person enrolled (first enrolment) before ``as_of`` with
     ``settings.follow_up_days`` of follow-up, controls are drawn from people on
     the list that day who had not been enrolled by then, and matched on that
-    date: exactly on age band, sex, locality (and, by default, emergency
-    admissions in the last year, 0-3+), then the ``k`` nearest on the logit of
-    a score within a caliper, with replacement, ranked by a distance that also
-    counts how recent the last admissions were. The score and the strata come
+    date: exactly on age band (and, by default, emergency admissions in the
+    last year, 0-3+, and whether the person became referable within 56 days,
+    earlier, or is not referable; sex and locality with ``exact_on``), then
+    the ``k`` nearest on the logit of a score within a caliper, with
+    replacement, ranked by a distance that also counts how recent the last
+    admissions were and sex. The score and the strata come
     from features as of the enrolment date, which use only events strictly
     before it: nothing recorded on or after the enrolment date can change who
     is matched. Features are built once per distinct enrolment date.
@@ -354,9 +356,10 @@ def estimate_effect(
     if matched.empty:
         raise ValueError(
             f"none of the {len(evaluated):,} enrolled people found a control "
-            f"(same age band, sex, locality and last year's emergency admissions, "
-            f"score within {settings.caliper_sd} SD): too few people to compare "
-            "with; a larger population or a wider caliper is needed."
+            "in their exact stratum (age band and the settings' other strata) "
+            f"with a score within {settings.caliper_sd} SD: too few people to "
+            "compare with; a larger population, fewer exact strata or a wider "
+            "caliper is needed."
         )
     matched["weight"] = 1.0 / matched.groupby("patient_id")["control_id"].transform(
         "size"

@@ -1,7 +1,8 @@
 """Matching each enrolled person to controls on the enrolment date.
 
-Within exact strata (age band, sex, locality and, by default, emergency
-admissions in the last year: 0, 1, 2, 3+), each enrolled person takes the
+Within exact strata (age band and, by default, emergency admissions in the
+last year: 0, 1, 2, 3+, and how newly the person became referable; sex and
+locality on request), each enrolled person takes the
 ``k`` nearest candidates on the logit of a score, within a caliper, with
 replacement (a control may serve several enrolled people). Ties in distance are
 broken by patient id, so the matched sets do not depend on row order.
