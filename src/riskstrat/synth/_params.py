@@ -157,8 +157,8 @@ class SynthParams:
     date the tables show, so rates do not drift from that date on.
     """
 
-    emergency_base_rate: float = 0.022
-    emergency_age_slope: float = 0.036
+    emergency_base_rate: float = 0.036
+    emergency_age_slope: float = 0.016
     emergency_frailty_coef: float = 0.85
     emergency_male_log_hr: float = 0.05
     emergency_deprivation_log_hr: float = 0.06
@@ -167,22 +167,24 @@ class SynthParams:
     practice_log_hr_sd: float = 0.15
     care_home_log_hr: float = 0.3
     winter_amplitude: float = 0.12
-    post_discharge_boost: float = 12.0
+    post_discharge_boost: float = 18.0
     post_discharge_days: float = 25.0
     frailty_persistent_sd: float = 0.55
     frailty_transient_sd: float = 0.65
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
     ltc_frailty_loading: float = 1.2
-    death_gompertz_intercept: float = -11.8
-    death_gompertz_slope: float = 0.092
+    death_gompertz_intercept: float = -10.3
+    death_gompertz_slope: float = 0.07
     death_frailty_coef: float = 0.6
-    death_in_hospital_hr: float = 18.0
+    death_in_hospital_hr: float = 40.0
+    care_home_death_log_hr: float = 2.3
     survivor_log_scale: float = 0.7
-    survivor_frailty_coef: float = 1.0
-    care_home_intercept: float = -18.7
-    care_home_init_intercept: float = -16.7
-    care_home_age_slope: float = 0.16
+    survivor_frailty_coef: float = 1.6
+    care_home_intercept: float = -20.5
+    care_home_init_intercept: float = -18.5
+    care_home_age_slope: float = 0.19
+    care_home_init_age_slope: float = 0.18
     care_home_frailty_coef: float = 0.8
     care_home_post_discharge_boost: float = 6.0
     deregistration_rate_young: float = 0.04
