@@ -157,24 +157,24 @@ class SynthParams:
     date the tables show, so rates do not drift from that date on.
     """
 
-    emergency_base_rate: float = 0.036
-    emergency_age_slope: float = 0.016
-    emergency_frailty_coef: float = 0.85
+    emergency_base_rate: float = 0.028
+    emergency_age_slope: float = 0.012
+    emergency_frailty_coef: float = 1.1
     emergency_male_log_hr: float = 0.05
     emergency_deprivation_log_hr: float = 0.06
-    frailty_age_interaction: float = 0.10
+    frailty_age_interaction: float = 0.2
     ltc_pair_log_hr: float = 0.4
     practice_log_hr_sd: float = 0.15
     care_home_log_hr: float = 0.3
     winter_amplitude: float = 0.12
-    post_discharge_boost: float = 18.0
+    post_discharge_boost: float = 12.0
     post_discharge_days: float = 25.0
     frailty_persistent_sd: float = 0.55
     frailty_transient_sd: float = 0.65
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
     ltc_frailty_loading: float = 1.2
-    death_gompertz_intercept: float = -10.3
+    death_gompertz_intercept: float = -10.35
     death_gompertz_slope: float = 0.07
     death_frailty_coef: float = 0.6
     death_in_hospital_hr: float = 40.0
