@@ -155,6 +155,15 @@ class SynthParams:
     at birth, the rest movers of any age), and people leave by death and by
     deregistration. The simulation starts ``warmup_days`` before the first
     date the tables show, so rates do not drift from that date on.
+
+    Deaths follow a Gompertz hazard in age with conditions and frailty, times
+    ``death_in_hospital_hr`` while in hospital; outside hospital a care-home
+    resident's hazard is times ``exp(care_home_death_log_hr)`` (residents die in
+    the home rather than admitted, so the share of deaths in hospital does not
+    rise with age). Care-home prevalence when people enter the simulation is
+    logistic in age (``care_home_init_intercept``, ``care_home_init_age_slope``)
+    and frailty, fitted to the prevalence the moves reach in steady state. The
+    defaults are fitted to published base rates (decision 0021).
     """
 
     emergency_base_rate: float = 0.028
