@@ -26,12 +26,16 @@ def validity():
     difference has a paired bootstrap interval (100 resamples).
 
     Population seeds 0-3 with this design (model seed 0; the table is in
-    docs/performance.md): oracle - ceiling 0.011-0.014 (each interval above
-    zero), ceiling - LightGBM 0.010-0.014, oracle - LightGBM 0.023-0.028,
-    LightGBM - logistic 0.000-0.004 (each interval across zero), calibration
-    slope 0.94-1.10, intercept -0.04 to 0.03. With two training years at 100k
-    (``benchmarks/oracle_gap.py``) the model leaves about 0.004 to the
-    ceiling; here, with a seventh of the training data, about 0.012. The
+    docs/performance.md), on the generator re-fitted to published base rates
+    (decision 0021): oracle - ceiling 0.020-0.025 (each interval above zero),
+    ceiling - LightGBM 0.012-0.019, oracle - LightGBM 0.032-0.044, LightGBM -
+    logistic -0.001 to 0.004 (each interval across zero), calibration slope
+    0.94-1.16 (seed 3 is above the test's 1.15; the test runs seed 2),
+    intercept -0.09 to 0.01. Before the re-fit frailty weighed less in the
+    hazard and the records hid about half as much (oracle - ceiling
+    0.011-0.014, oracle - LightGBM 0.023-0.028). With two training years at
+    100k (``benchmarks/oracle_gap.py``) the model left about 0.004 to the
+    ceiling; here, with a seventh of the training data, 0.012-0.019. The
     bounds sit about 2.5 standard errors (a difference's s.e. is ~0.0023)
     outside the seeds' range, and far from what a real bug gives: a model
     fitted on shuffled labels (AUROC ~0.5: ceiling - LightGBM ~0.29), a
@@ -89,9 +93,9 @@ def test_the_records_hide_some_risk_the_oracle_sees(validity):
 def test_lightgbm_is_close_to_the_observable_ceiling_and_never_above_it(validity):
     auroc, _ = validity
     left = auroc.loc["ceiling - lightgbm"]
-    assert -0.003 <= left["auroc"] <= 0.02, auroc
+    assert -0.003 <= left["auroc"] <= 0.025, auroc
     assert left["ci_high"] > 0, auroc  # the model cannot beat the records' best
-    assert 0 <= auroc.at["oracle - lightgbm", "auroc"] <= 0.035, auroc
+    assert 0 <= auroc.at["oracle - lightgbm", "auroc"] <= 0.05, auroc
 
 
 def test_lightgbm_is_not_worse_than_logistic_and_beats_the_rules(validity):
@@ -108,8 +112,8 @@ def test_lightgbm_is_not_worse_than_logistic_and_beats_the_rules(validity):
 
 def test_lightgbm_is_calibrated_on_the_test_year(validity):
     _, comparison = validity
-    # Seeds 0-3 give slopes 0.94-1.10 (s.e. ~0.04 on ~1,500 events).
+    # Seeds 0-3 give slopes 0.94-1.16 (s.e. ~0.04 on ~1,500 events; decision 0021).
     assert 0.85 <= comparison.at["lightgbm", "calibration_slope"] <= 1.15
     # The first shown year is in steady state (decision 0009), so the model
-    # fitted a year earlier is calibrated in the large too (seeds: -0.04 to 0.03).
+    # fitted a year earlier is calibrated in the large too (seeds: -0.09 to 0.01).
     assert abs(comparison.at["lightgbm", "calibration_intercept"]) < 0.1

@@ -162,7 +162,9 @@ def test_default_training_labels_are_the_untreated_ones(programme):
     recorded = _labels(programme.tables, T0)
     untreated = _labels(programme.counterfactual, T0).set_index("patient_id")
     kept, info = _enrolled_time(recorded, programme.tables, T0, 365, "duckdb")
-    assert info["left_out_enrolled"] > 50
+    # 50 people on the generator re-fitted to published base rates (decision
+    # 0021: fewer emergency admissions at 65+, so fewer are referred and enrol).
+    assert info["left_out_enrolled"] >= 40
     # The naive labels of the people enrolled on T0 are treated: fewer events
     # than the same people's untreated futures.
     # (A few of them died earlier without the programme: they are not in the

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,18 @@ def test_write_round_trips_truth(tmp_path, small_pop):
     assert not (out / "counterfactual").exists()
     truth = Truth.from_json((out / "truth.json").read_text())
     assert truth == small_pop.truth
+
+
+def test_truth_written_before_the_refit_keeps_its_mechanisms(small_pop):
+    """A truth.json without the parameters decision 0021 added rebuilds the old
+    generator's care homes (no care-home death term, one age slope)."""
+    d = json.loads(small_pop.truth.to_json())
+    del d["params"]["care_home_death_log_hr"], d["params"]["care_home_init_age_slope"]
+    d["params"]["care_home_age_slope"] = 0.16
+    params = Truth.from_json(json.dumps(d)).params
+    assert params.care_home_death_log_hr == 0.0
+    assert params.care_home_init_age_slope == 0.16
+    assert Truth.from_json(small_pop.truth.to_json()) == small_pop.truth
 
 
 def test_write_keeps_the_counterfactual(tmp_path):

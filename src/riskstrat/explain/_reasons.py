@@ -400,7 +400,7 @@ def reasons(
     >>> r.column_names
     ['patient_id', 'as_of', 'rank', 'reason_group', 'source', 'contribution', 'text']
     >>> r["rank"].to_pylist(), r["text"][0].as_py()
-    ([1], 'aged 94')
+    ([1, 2, 3], 'aged 94')
     """
     if not isinstance(top, int) or isinstance(top, bool) or top < 1:
         raise ValueError(

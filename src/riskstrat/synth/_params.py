@@ -155,14 +155,23 @@ class SynthParams:
     at birth, the rest movers of any age), and people leave by death and by
     deregistration. The simulation starts ``warmup_days`` before the first
     date the tables show, so rates do not drift from that date on.
+
+    Deaths follow a Gompertz hazard in age with conditions and frailty, times
+    ``death_in_hospital_hr`` while in hospital; outside hospital a care-home
+    resident's hazard is times ``exp(care_home_death_log_hr)`` (residents die in
+    the home rather than admitted, so the share of deaths in hospital does not
+    rise with age). Care-home prevalence when people enter the simulation is
+    logistic in age (``care_home_init_intercept``, ``care_home_init_age_slope``)
+    and frailty, fitted to the prevalence the moves reach in steady state. The
+    defaults are fitted to published base rates (decision 0021).
     """
 
-    emergency_base_rate: float = 0.022
-    emergency_age_slope: float = 0.036
-    emergency_frailty_coef: float = 0.85
+    emergency_base_rate: float = 0.028
+    emergency_age_slope: float = 0.012
+    emergency_frailty_coef: float = 1.1
     emergency_male_log_hr: float = 0.05
     emergency_deprivation_log_hr: float = 0.06
-    frailty_age_interaction: float = 0.10
+    frailty_age_interaction: float = 0.2
     ltc_pair_log_hr: float = 0.4
     practice_log_hr_sd: float = 0.15
     care_home_log_hr: float = 0.3
@@ -174,15 +183,17 @@ class SynthParams:
     frailty_reversion_days: float = 120.0
     frailty_age_slope: float = 0.035
     ltc_frailty_loading: float = 1.2
-    death_gompertz_intercept: float = -11.8
-    death_gompertz_slope: float = 0.092
+    death_gompertz_intercept: float = -10.35
+    death_gompertz_slope: float = 0.07
     death_frailty_coef: float = 0.6
-    death_in_hospital_hr: float = 18.0
+    death_in_hospital_hr: float = 40.0
+    care_home_death_log_hr: float = 2.3
     survivor_log_scale: float = 0.7
-    survivor_frailty_coef: float = 1.0
-    care_home_intercept: float = -18.7
-    care_home_init_intercept: float = -16.7
-    care_home_age_slope: float = 0.16
+    survivor_frailty_coef: float = 1.6
+    care_home_intercept: float = -20.5
+    care_home_init_intercept: float = -18.5
+    care_home_age_slope: float = 0.19
+    care_home_init_age_slope: float = 0.18
     care_home_frailty_coef: float = 0.8
     care_home_post_discharge_boost: float = 6.0
     deregistration_rate_young: float = 0.04

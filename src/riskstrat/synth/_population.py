@@ -255,7 +255,7 @@ class Truth:
                 n_patients=int(d["n_patients"]),
                 random_state=int(d["random_state"]),
                 programme=prog,
-                params=SynthParams(**d["params"]),
+                params=SynthParams(**_with_old_mechanisms(d["params"])),
             )
         except json.JSONDecodeError as exc:
             raise ValueError(
@@ -317,6 +317,19 @@ def _check_date(name: str, value: object) -> dt.date:
             f"Got {value!r} instead."
         )
     return value
+
+
+def _with_old_mechanisms(params: dict) -> dict:
+    """Parameters of a truth written before decision 0021, as that generator had them.
+
+    Older ``truth.json`` files lack the care-home death term (then absent: 0) and
+    the initial care-home age slope (then the moves' slope), so they rebuild the
+    population they describe rather than the new defaults.
+    """
+    out = dict(params)
+    out.setdefault("care_home_death_log_hr", 0.0)
+    out.setdefault("care_home_init_age_slope", out.get("care_home_age_slope", 0.16))
+    return out
 
 
 def make_population(

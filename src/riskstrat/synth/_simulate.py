@@ -255,7 +255,7 @@ def init_people(
     # Care homes when entering the simulation, for people 65+.
     logit_ch = (
         params.care_home_init_intercept
-        + params.care_home_age_slope * age_ref
+        + params.care_home_init_age_slope * age_ref
         + params.care_home_frailty_coef * frailty
     )
     in_home = (age_ref >= 65) & (rng.random(n) < 1 / (1 + np.exp(-logit_ch)))
@@ -482,7 +482,9 @@ def step(
         + p.death_static
         + params.death_frailty_coef * p.frailty
     )
-    death_rate = death_rate * np.where(in_hosp, params.death_in_hospital_hr, 1.0)
+    # Care-home residents die more often, and in the home rather than admitted.
+    outside = np.exp(params.care_home_death_log_hr * (p.residence > 0))
+    death_rate = death_rate * np.where(in_hosp, params.death_in_hospital_hr, outside)
     death_rate = death_rate * _boost(p, t, 2.0, params.post_discharge_days)
     home_rate = np.exp(
         params.care_home_intercept
