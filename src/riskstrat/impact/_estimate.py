@@ -108,21 +108,31 @@ def _frame(features: pa.Table, extra: tuple[str, ...] = ()) -> pd.DataFrame:
             "locality",
             "days_since_last_discharge",
             "in_hospital",
+            "nominated_12m",
         }
     ]
     f = features.select(cols).to_pandas()
     f["male"] = (f["sex"] == "male").astype(float).where(f["sex"].notna())
-    days = pd.to_numeric(
-        f.get("days_since_last_discharge", pd.Series(np.nan, index=f.index)),
-        errors="coerce",
+    days = pd.Series(
+        _capped_days(
+            pd.to_numeric(
+                f.get("days_since_last_discharge", pd.Series(np.nan, index=f.index)),
+                errors="coerce",
+            ).to_numpy(dtype=float)
+        ),
+        index=f.index,
     )
-    days = days.fillna(3650.0).clip(0, 3650).astype(float)
     f["discharged_30d"] = (days <= 30).astype(float)
     f["discharged_91d"] = (days <= 91).astype(float)
     f["log_days_since_discharge"] = np.log1p(days)
     hosp = f.get("in_hospital", pd.Series(False, index=f.index))
     f["in_hospital_now"] = hosp.astype("boolean").fillna(False).astype(float)
     return f
+
+
+def _capped_days(days: np.ndarray) -> np.ndarray:
+    """Days since an event, null (never) as 3,650 and kept within [0, 3650]."""
+    return np.clip(np.nan_to_num(days, nan=3650.0), 0, 3650)
 
 
 def _with_referral(f: pd.DataFrame, clocks: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +146,7 @@ def _with_referral(f: pd.DataFrame, clocks: pd.DataFrame) -> pd.DataFrame:
     for col in ("days_since_eligible", "days_since_nominated"):
         days = clocks[col].to_numpy(dtype=float)
         f[col] = days
-        f[f"log_{col}"] = np.log1p(np.clip(np.nan_to_num(days, nan=3650.0), 0, 3650))
+        f[f"log_{col}"] = np.log1p(_capped_days(days))
     return f
 
 
@@ -280,7 +290,7 @@ def estimate_effect(
             features, treated, candidate, random_state=settings.random_state
         )
     # Score, strata and the pooled SD of the logit, then match date by date.
-    history = ReferralHistory(base.admissions, getattr(base, "nominations", None))
+    history = ReferralHistory(base.admissions, base.nominations)
     t_frames, c_frames = [], []
     for day in dates:
         X = features[day]
@@ -291,23 +301,7 @@ def estimate_effect(
         f["score"] = score_frame(model, sub)
         f["logit"] = logit(f["score"])
         f["stratum"] = strata(
-            pd.concat(
-                [
-                    sub.select(
-                        [
-                            "age",
-                            "sex",
-                            "locality",
-                            "em_admissions_12m",
-                            "nominated_12m",
-                            "days_since_last_discharge",
-                            "in_hospital",
-                        ]
-                    ).to_pandas(),
-                    f[["days_since_eligible", "days_since_nominated"]],
-                ],
-                axis=1,
-            ),
+            f,
             prior_admissions=settings.exact_prior_admissions,
             nominated=settings.exact_nominated,
             recency_days=settings.exact_recency_days,

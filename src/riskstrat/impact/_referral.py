@@ -157,7 +157,6 @@ class ReferralHistory:
             ((d - on["start"].to_numpy()) / _DAY).astype(float),
             index=on["pid"].to_numpy(),
         )
-        eligible = eligible[~eligible.index.duplicated()]
         nom = self._nom[self._nom["day"] < d]
         last = nom.groupby("pid")["day"].max()
         nominated = ((d - last.to_numpy().astype("datetime64[D]")) / _DAY).astype(float)
