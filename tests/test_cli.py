@@ -119,6 +119,7 @@ def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch, mlflow_stor
     # step 6: the impact evaluation, with the truth beside the estimate
     assert (tmp_path / "demo" / "impact" / "impact_truth.csv").exists()
     assert "matched (DiD)" in r.output and "truth" in r.output
+    assert "Hidden selection (E-value)" in " ".join(r.output.split())
 
 
 @pytest.fixture(scope="module")

@@ -1119,6 +1119,21 @@ def _evaluate_impact(
             cells.append(f"{t:+.2f}")
         rt.add_row(*cells)
     console.print(rt)
+    adm, bed = (
+        result.get("matched", o) for o in ("emergency_admissions", "emergency_bed_days")
+    )
+
+    def ev(x: float) -> str:
+        return "not estimable" if x != x else f"{x:.2f}"
+
+    console.print(
+        "  Hidden selection (E-value): a difference the records do not show would "
+        f"need a rate ratio of {ev(adm['e_value'])} with both enrolment and "
+        f"admissions ({ev(bed['e_value'])} for bed days) to explain the matched "
+        f"estimate away, and {ev(adm['e_value_ci'])} ({ev(bed['e_value_ci'])}) to "
+        "move its CI to include no effect (1.00: it already does); see "
+        "docs/evaluation.md"
+    )
     last = curve.iloc[-1]
     saved = last["bed_days_saved"]
     verb = (

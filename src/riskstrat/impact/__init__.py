@@ -11,7 +11,9 @@ synthetic population knows. :func:`population_measures` are the seed's
 monitoring figures (rates per 1,000 by locality and month against a baseline
 year and the -5 % target, length of stay, out-of-hours share, numbers case
 managed, cost of bed days), and :func:`planning_curve` the bed days a number
-of case managers could expect to save. Nothing here reads the clock.
+of case managers could expect to save. :func:`e_value` says how strong a
+hidden difference between the enrolled and their controls would have to be to
+explain the estimate away. Nothing here reads the clock.
 """
 
 from riskstrat.impact._displays import impact_figures, save_impact_figures
@@ -20,6 +22,7 @@ from riskstrat.impact._person_time import WINDOWS_SCHEMA, per_year, window_outco
 from riskstrat.impact._planning import ENGLAND_SHARE, planning_curve
 from riskstrat.impact._population import COST_PER_BED_DAY, population_measures
 from riskstrat.impact._result import OUTCOMES, ImpactResult, write_table
+from riskstrat.impact._sensitivity import e_value
 from riskstrat.impact._settings import ImpactSettings
 from riskstrat.impact._truth import true_effect
 
@@ -30,6 +33,7 @@ __all__ = [
     "WINDOWS_SCHEMA",
     "ImpactResult",
     "ImpactSettings",
+    "e_value",
     "estimate_effect",
     "first_enrolments",
     "impact_figures",

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from riskstrat._utils import check_date
 from riskstrat.features import FeatureSpec, build_features
+from riskstrat.impact._adjust import fit_adjustment
 from riskstrat.impact._did import COLUMNS, bootstrap, bootstrap_two_sample, did
 from riskstrat.impact._matching import logit, match, strata
 from riskstrat.impact._person_time import window_outcomes
@@ -24,6 +25,7 @@ from riskstrat.impact._scores import (
     registered,
     score_frame,
 )
+from riskstrat.impact._sensitivity import e_value
 from riskstrat.impact._settings import ImpactSettings
 from riskstrat.sources import open_tables
 
@@ -669,17 +671,14 @@ def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
     mean_c = xc.multiply(w, axis=0).groupby([rows[k] for k in key]).sum()
     mean_c = sets.merge(mean_c.reset_index(), on=key, how="left")
     dx = _numeric(xt, covs, fill) - _numeric(mean_c, covs, fill)
-    z = np.column_stack([np.ones(len(xc)), xc.to_numpy()])
+    xv = xc.to_numpy(dtype=float)
     for j, ev in enumerate(("em_admissions", "em_bed_days")):
         for period, col in (("pre", 4), ("post", 6)):
             days = rows[f"person_days_{period}"].to_numpy(dtype=float)
             ok = days > 0
-            if ok.sum() <= z.shape[1]:
-                continue
             y = rows[f"{ev}_{period}"].to_numpy(dtype=float)[ok] / days[ok] * 365.25
-            sw = np.sqrt(w[ok] * days[ok])
-            beta = np.linalg.lstsq(z[ok] * sw[:, None], y * sw, rcond=None)[0]
-            shift = dx @ beta[1:]
+            beta = fit_adjustment(xv[ok], y, w[ok] * days[ok])
+            shift = dx @ beta
             m[:, j, col] += shift * m[:, j, col + 1] / 365.25
 
 
@@ -795,6 +794,12 @@ def _estimates(main, placebo, selection, settings) -> pd.DataFrame:
                     "n_sets": int(matrix.shape[0]),
                 }
             )
+            ev = ev_ci = float("nan")
+            if label == "matched":
+                ev, ev_ci = e_value(
+                    1 + rows[-1]["relative"], 1 + float(rlo), 1 + float(rhi)
+                )
+            rows[-1] |= {"e_value": ev, "e_value_ci": ev_ci}
     # the order of earlier versions: matched and naive by outcome, then placebo
     rank = {("matched", o): 2 * i for i, o in enumerate(OUTCOMES)}
     rank |= {("naive", o): 2 * i + 1 for i, o in enumerate(OUTCOMES)}

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from riskstrat.impact._adjust import fit_adjustment
 from riskstrat.impact._did import did, resample_counts
 
 __all__ = ["Pool", "rematch_bootstrap", "replicate"]
@@ -83,19 +84,15 @@ def _adjust(
     pr = r[used]
     w_used = pair_w[used]
     x_used = pool.x_pairs[pr]
-    z = np.column_stack([np.ones(len(pr)), x_used])
     xc = np.einsum("il,ilp->ip", np.where(ok, share, 0.0), pool.x_pairs[r])
     dx = pool.x_enrolled - xc
     for j in range(cs.shape[1]):
         for col in (0, 2):
             days = pool.pairs[pr, j, col + 1]
             good = days > 0
-            if good.sum() <= z.shape[1]:
-                continue
             y = pool.pairs[pr, j, col][good] / days[good] * _YEAR
-            sw = np.sqrt(w_used[good] * days[good])
-            beta = np.linalg.lstsq(z[good] * sw[:, None], y * sw, rcond=None)[0]
-            cs[:, j, col] += (dx @ beta[1:]) * cs[:, j, col + 1] / _YEAR
+            beta = fit_adjustment(x_used[good], y, w_used[good] * days[good])
+            cs[:, j, col] += (dx @ beta) * cs[:, j, col + 1] / _YEAR
 
 
 def replicate(

@@ -46,7 +46,11 @@ class ImpactResult:
         ``naive``: the enrolled's after minus before; ``placebo``) and
         ``outcome`` (per person-year): ``estimate``, ``ci_low``, ``ci_high``
         (bootstrap 95 %), the four pooled rates, ``relative`` (the estimate
-        over the enrolled's counterfactual rate) with its CI, ``n_sets``.
+        over the enrolled's counterfactual rate) with its CI, ``n_sets``, and
+        on the matched rows ``e_value`` and ``e_value_ci``: the rate ratio a
+        hidden difference would need with both enrolment and the outcome to
+        explain the estimate (its CI limit nearest no effect) away
+        (:func:`~riskstrat.impact.e_value`).
     balance : DataFrame
         Per variable: means of the enrolled, of all candidates and of the
         matched controls (weighted), and standardised mean differences before
