@@ -1171,6 +1171,14 @@ def impact(
     bootstraps: Annotated[
         int, typer.Option(help="Bootstrap resamples for the 95 % CIs.")
     ] = 1000,
+    controls: Annotated[
+        str,
+        typer.Option(
+            help="Controls: 'not_enrolled' (anyone on the list not enrolled by "
+            "then) or 'declined' (declined at screening in the 28 days up to the "
+            "date; needs a screenings table)."
+        ),
+    ] = "not_enrolled",
     tracking_uri: TrackingUriOption = None,
     source: SourceOption = "canonical",
 ) -> None:
@@ -1195,6 +1203,7 @@ def impact(
             tracking_uri=tracking_uri,
             random_state=seed,
             n_bootstraps=bootstraps,
+            controls=controls,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

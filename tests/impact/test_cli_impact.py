@@ -48,6 +48,7 @@ def test_nobody_with_a_year_of_follow_up_is_a_clear_error(tmp_path):
         ("--cost-per-bed-day", "-5", "cost-per-bed-day"),
         ("--as-of", "2022-13-01", "YYYY-MM-DD"),
         ("--bootstraps", "-1", "n_bootstraps"),
+        ("--controls", "everyone", "'not_enrolled' or 'declined'"),
     ],
 )
 def test_bad_options_are_refused_before_any_work(tmp_path, option, value, message):
@@ -60,4 +61,22 @@ def test_bad_options_are_refused_before_any_work(tmp_path, option, value, messag
 def test_a_missing_folder_is_a_clear_error(tmp_path):
     r = _run("--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"))
     assert r.exit_code == 2
+    assert "Traceback" not in r.output
+
+
+def test_declined_controls_without_screenings_is_a_clear_error(tmp_path):
+    files = {k: v for k, v in VALID.items() if k != "screenings"}
+    data = write_folder(tmp_path / "data", files)
+    r = _run(
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "out"),
+        "--as-of",
+        "2022-12-01",
+        "--controls",
+        "declined",
+    )
+    assert r.exit_code == 2
+    assert "needs the screenings table" in _plain(r.output)
     assert "Traceback" not in r.output

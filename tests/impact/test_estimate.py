@@ -234,3 +234,41 @@ def test_the_naive_before_after_stays_on_the_selection_year():
         "placebo",
         "placebo",
     ]
+
+
+def test_declined_controls_are_the_same_reviews_decliners(programme_population):
+    """``controls="declined"``: every control declined at screening in the 28
+    days up to the enrolment date (the synthetic programme writes its
+    screenings); nobody else is a control."""
+    tables = programme_population.tables
+    r = estimate_effect(
+        tables,
+        as_of=END,
+        settings=ImpactSettings(n_bootstraps=0, controls="declined"),
+    )
+    s = tables.screenings.to_pandas()
+    s = s[s["outcome"] == "declined"]
+    m = r.matched_sets
+    assert len(m) > 0
+    pairs = m.merge(s, left_on="control_id", right_on="patient_id", suffixes=("", "_s"))
+    gap = (pd.to_datetime(pairs["enrol_date"]) - pd.to_datetime(pairs["date"])).dt.days
+    pairs = pairs.assign(ok=(gap >= 0) & (gap < 28))
+    ok = pairs.groupby(["patient_id", "enrol_date", "control_id"])["ok"].any()
+    assert len(ok) == len(m.drop_duplicates(["patient_id", "enrol_date", "control_id"]))
+    assert ok.all()
+
+
+def test_declined_controls_need_a_screenings_table(programme_population):
+    from riskstrat.sources import CONTRACT
+
+    tables = dataclasses.replace(
+        programme_population.tables,
+        screenings=CONTRACT["screenings"].empty(),
+        absent=("screenings",),
+    )
+    with pytest.raises(ValueError, match="needs the screenings table"):
+        estimate_effect(
+            tables,
+            as_of=END,
+            settings=ImpactSettings(n_bootstraps=0, controls="declined"),
+        )

@@ -218,9 +218,20 @@ def test_counterfactual_without_effect_is_the_factual_world():
     assert isinstance(cf, Tables)
     assert pop.tables.enrolments.num_rows > 10
     assert cf.enrolments.num_rows == 0
+    # no programme, nobody screened; with it, each enrolment is an accepted
+    # screening that day, and everyone else screened declined
+    assert cf.screenings.num_rows == 0
+    s = pop.tables.screenings.to_pandas()
+    e = pop.tables.enrolments.to_pandas()
+    accepted = s[s["outcome"] == "accepted"]
+    assert sorted(zip(accepted["patient_id"], accepted["date"], strict=True)) == sorted(
+        zip(e["patient_id"], e["enrol_date"], strict=True)
+    )
+    assert (s["outcome"] == "declined").sum() > 0
+    assert set(s["outcome"]) <= {"accepted", "declined"}
     for name in TABLE_NAMES:
         assert cf[name].schema.equals(pop.tables[name].schema), name
-        if name != "enrolments":
+        if name not in ("enrolments", "screenings"):
             assert cf[name].equals(pop.tables[name]), name
     counts = cf.counts.to_pandas().set_index("table")
     assert (counts.read == counts.accepted).all()

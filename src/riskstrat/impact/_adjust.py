@@ -11,8 +11,9 @@ penalty on the standardised covariates (the intercept is not penalised), chosen
 to minimise the exact leave-one-out prediction error (each row's residual over
 one minus its leverage, weighted), shrinks such a fit towards no adjustment and
 leaves a well-determined one nearly as least squares would (on 20,000 people,
-where the estimate moved by less than 0.01 on average). Generalised cross-validation, which averages the leverages,
-kept the overfitted fit: a few heavy users drive it (decision 0022).
+where the estimate moved by less than 0.01 on average). Generalised
+cross-validation, which averages the leverages, kept the overfitted fit: a few
+heavy users drive it (decision 0022).
 """
 
 from __future__ import annotations

@@ -84,6 +84,30 @@ def first_enrolments(tables) -> dict[str, dt.date]:
     )
 
 
+def _declined(tables, dates, settings) -> dict[dt.date, list] | None:
+    """People declined (or unsuitable) at screening in the window up to each date.
+
+    None unless ``settings.controls == "declined"``.
+    """
+    if settings.controls != "declined":
+        return None
+    if "screenings" in tables.absent or tables.screenings.num_rows == 0:
+        raise ValueError(
+            "controls='declined' needs the screenings table (patient_id, date, "
+            "outcome): the input has no screening decisions. Use the default "
+            "controls (people not enrolled) or add screenings.csv."
+        )
+    s = tables.screenings.to_pandas()
+    s = s[s["outcome"].isin(["declined", "unsuitable"])]
+    when = pd.to_datetime(s["date"])
+    window = pd.Timedelta(days=settings.declined_within_days)
+    out = {}
+    for day in dates:
+        d = pd.Timestamp(day)
+        out[day] = sorted(set(s.loc[(when > d - window) & (when <= d), "patient_id"]))
+    return out
+
+
 def _data_end(tables, as_of: dt.date) -> dt.date:
     extract = getattr(tables, "extract_date", None)
     return as_of if extract is None else min(as_of, extract)
@@ -278,6 +302,7 @@ def estimate_effect(
     finally:
         features_logger.setLevel(level)
     logger.info("features as of %d enrolment dates built", len(dates))
+    declined = _declined(base, dates, settings)
     for day in dates:
         X = built[day]
         ids = X["patient_id"].to_pylist()
@@ -286,6 +311,8 @@ def estimate_effect(
             [f == day and i in evaluated for f, i in zip(fe, ids, strict=True)]
         )
         candidate[day] = np.array([f is None or f > day for f in fe])
+        if declined is not None:
+            candidate[day] &= np.isin(np.array(ids, dtype=object), declined[day])
         features[day] = X
     if settings.score == "propensity":
         model = fit_propensity(

@@ -139,6 +139,16 @@ class ImpactSettings:
         too narrow with matching with replacement (Abadie and Imbens 2008).
         The naive before/after always resamples the enrolled alone. See
         decision 0016.
+    controls : {"not_enrolled", "declined"}, default="not_enrolled"
+        Who can be a control on an enrolment date: anyone on the list not
+        enrolled by then, or only people whose screening was declined (or found
+        unsuitable) in the ``declined_within_days`` days up to and including
+        that date — the same review's decliners, referred the same way
+        (needs a ``screenings`` table). On the synthetic programme, which
+        enrols on hidden frailty *at* screening, decliners are the less frail:
+        this does not remove that bias (docs/evaluation.md).
+    declined_within_days : int, default=28
+        See ``controls`` (the synthetic programme reviews every 28 days).
     later_enrolment : {"censor", "keep"}, default="censor"
         What happens to a control who enrols after the matching date:
         ``"censor"`` ends their person-time the day they enrol; ``"keep"``
@@ -192,6 +202,8 @@ class ImpactSettings:
     n_bootstraps: int = 1000
     random_state: int = 0
     later_enrolment: Literal["censor", "keep"] = "censor"
+    controls: Literal["not_enrolled", "declined"] = "not_enrolled"
+    declined_within_days: int = 28
     interval: Literal["sets", "two-sample", "rematch"] = "rematch"
 
     def __post_init__(self) -> None:
@@ -242,6 +254,12 @@ class ImpactSettings:
             _check_int("exact_referral_days", self.exact_referral_days, 1)
         for bound in self.exact_recency_days:
             _check_int("exact_recency_days", bound, 1)
+        if self.controls not in ("not_enrolled", "declined"):
+            raise ValueError(
+                "The `controls` parameter of ImpactSettings must be "
+                f"'not_enrolled' or 'declined'. Got {self.controls!r} instead."
+            )
+        _check_int("declined_within_days", self.declined_within_days, 1)
         if self.later_enrolment not in ("censor", "keep"):
             raise ValueError(
                 "The `later_enrolment` parameter of ImpactSettings must be "

@@ -172,6 +172,7 @@ def assemble(
         "enrolments": _enrolments(
             people, observed, days, start, all_ids, locality_names
         ),
+        "screenings": _screenings(people, observed, events, days, start, all_ids),
     }
 
 
@@ -415,6 +416,25 @@ def _nominations(people, observed, events, days, start, all_ids, rng):
             "reason": pa.array(reasons, type=pa.string()),
         },
         schema=CONTRACT["nominations"].arrow_schema(),
+    )
+
+
+def _screenings(people, observed, events, days, start, all_ids):
+    """Every screening of the programme: accepted (enrolled that day) or declined."""
+    person = events.concat("scr_person")
+    day = events.concat("scr_day")
+    accepted = events.concat("scr_accepted", dtype=bool)
+    keep = observed[person] & (day >= people.reg_day[person]) & (day < days)
+    person, day, accepted = person[keep], day[keep], accepted[keep]
+    order = np.lexsort((day, person))
+    person, day, accepted = person[order], day[order], accepted[order]
+    return pa.table(
+        {
+            "patient_id": _ids(all_ids, person),
+            "date": _dates(start, day),
+            "outcome": pa.array(np.where(accepted, "accepted", "declined")),
+        },
+        schema=CONTRACT["screenings"].arrow_schema(),
     )
 
 

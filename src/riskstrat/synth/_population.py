@@ -284,8 +284,9 @@ class SyntheticPopulation:
     counterfactual : Tables or None
         With a programme: the same people re-simulated with the same random
         numbers (each person's own, see decision 0009) and no programme — the
-        same canonical tables and schemas as ``tables``, with an empty
-        ``enrolments`` table. Anyone never enrolled has identical rows in both;
+        same canonical tables and schemas as ``tables``, with empty
+        ``enrolments`` and ``screenings`` tables. Anyone never enrolled has
+        identical rows in both (screenings apart);
         for the enrolled, the difference between ``tables`` and
         ``counterfactual`` after enrolment is the programme's true effect on
         them (emergency admissions, bed days, deaths). None without a programme.
@@ -419,7 +420,7 @@ def make_population(
     tables = assemble(
         people, events, start=start, days=days, params=params, rng=rngs["assemble"]
     )
-    # Tables the simulation does not produce (screenings) are absent, not empty.
+    # Tables the simulation does not produce are absent, not empty.
     absent = tuple(t for t in TABLE_NAMES if t not in tables)
     counterfactual = None
     if programme is not None:
@@ -436,7 +437,10 @@ def make_population(
         )
         enrolled = people.enrol_day < days
         cf_tables = {
-            name: _splice(tables[name], cf_tables[name], enrolled) for name in tables
+            name: _splice(tables[name], cf_tables[name], enrolled)
+            if name != "screenings"  # no programme, no screening of anyone
+            else cf_tables[name]
+            for name in tables
         }
         counterfactual = Tables(
             **cf_tables, counts=_counts(cf_tables), absent=absent, extract_date=end

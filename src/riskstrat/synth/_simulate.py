@@ -116,6 +116,9 @@ class Events:
     acute_person: list[np.ndarray] = field(default_factory=list)
     acute_day: list[np.ndarray] = field(default_factory=list)
     acute_drug: list[np.ndarray] = field(default_factory=list)
+    scr_person: list[np.ndarray] = field(default_factory=list)
+    scr_day: list[np.ndarray] = field(default_factory=list)
+    scr_accepted: list[np.ndarray] = field(default_factory=list)
 
     def concat(self, name: str, dtype: type = np.int32) -> np.ndarray:
         """All arrays of one list joined (empty array if none)."""
@@ -401,12 +404,17 @@ def _boost(p: People, t: int, size: float, days: float) -> np.ndarray:
 
 
 def _review(
-    p: People, t: int, programme: RunProgramme | None, rng: np.random.Generator
+    p: People,
+    t: int,
+    programme: RunProgramme | None,
+    rng: np.random.Generator,
+    events: Events | None = None,
 ) -> None:
     """Programme screening on day ``t`` (if it is a review day).
 
     Draws a fixed number of values per review (one uniform and one gamma per
     person), so the programme's stream does not depend on who is referred.
+    Each screening (who, the day, accepted or declined) goes to ``events``.
     """
     if programme is None:
         return
@@ -427,6 +435,11 @@ def _review(
     logit = logit + programme.frailty_selection * p.u / programme.frailty_sd
     take = screened & (draw < 1 / (1 + np.exp(-logit)))
     p.screen_day[screened] = t
+    if events is not None:
+        who = np.flatnonzero(screened)
+        events.scr_person.append(who.astype(np.int32))
+        events.scr_day.append(np.full(who.size, t, dtype=np.int32))
+        events.scr_accepted.append(take[who])
     p.enrolled[take] = True
     p.enrol_day[take] = t
     spread = multiplier if programme.effect_spread > 0 else np.ones(n)
@@ -457,7 +470,7 @@ def step(
         _ltc_onsets(p, t, rng)
     if t % 7 == 0 and events is not None and rng_acute is not None:
         _acute_prescribing(p, t, params, rng_acute, events)
-    _review(p, t, programme, rng_prog)
+    _review(p, t, programme, rng_prog, events)
     n = p.x.shape[0]
     active = p.alive & (p.reg_day <= t) & (t < p.dereg_day)
     at_risk = active & (t > p.hosp_until)
