@@ -78,6 +78,8 @@ def one(
                 "truth": t,
                 "covered": est["ci_low"] <= t <= est["ci_high"],
                 "excludes_zero": est["ci_high"] < 0 or est["ci_low"] > 0,
+                "e_value": est["e_value"],
+                "e_value_ci": est["e_value_ci"],
                 "naive": naive["estimate"],
                 "placebo": placebo["estimate"],
                 "n_enrolled": res.n_enrolled,
@@ -151,6 +153,12 @@ def main() -> None:
         help="add male and the log referral clocks to the matching distance and "
         "the clocks to the regression adjustment",
     )
+    ap.add_argument(
+        "--controls",
+        choices=("not_enrolled", "declined"),
+        default=None,
+        help="who can be a control (default: the settings', not_enrolled)",
+    )
     ap.add_argument("--n-controls", type=int, default=None)
     ap.add_argument("--bootstraps", type=int, default=None)
     ap.add_argument("--out", type=Path, default=Path("impact_validation.csv"))
@@ -173,6 +181,8 @@ def main() -> None:
         base = extra.get("match_covariates", ImpactSettings().match_covariates)
         extra["match_covariates"] = tuple(dict.fromkeys((*base, "male", *clocks)))
         extra["bias_correction"] = (*ImpactSettings().bias_correction, *clocks)
+    if args.controls is not None:
+        extra["controls"] = args.controls
     if args.n_controls is not None:
         extra["n_controls"] = args.n_controls
     if args.bootstraps is not None:

@@ -1096,11 +1096,20 @@ def _evaluate_impact(
     if truth is not None:
         write_table(truth, out, "impact_truth")
     save_impact_figures(out, result=result, monthly=monthly, curve=curve, truth=truth)
+    if result.settings.controls == "declined":
+        pool = (
+            "people who declined at a screening in the "
+            f"{result.settings.declined_within_days} days up to the date"
+        )
+    else:
+        pool = "people not enrolled by then"
+        if settings.controls == "auto":
+            pool += " (the data has no declined screenings)"
     console.print(
         f"Impact of case management as of {result.data_end}: "
         f"{result.n_matched:,} of {result.n_enrolled:,} enrolled people matched "
         f"to controls ({result.n_unmatched:,} unmatched, listed in "
-        "impact_enrolled.csv)"
+        f"impact_enrolled.csv); controls: {pool}"
     )
     rt = RichTable(title="Change per person-year (95 % CI)")
     for col in ("outcome", "matched (DiD)", "naive before/after", "placebo"):
@@ -1174,11 +1183,12 @@ def impact(
     controls: Annotated[
         str,
         typer.Option(
-            help="Controls: 'not_enrolled' (anyone on the list not enrolled by "
-            "then) or 'declined' (declined at screening in the 28 days up to the "
-            "date; needs a screenings table)."
+            help="Controls: 'declined' (declined at screening in the 28 days up "
+            "to the date; needs a screenings table), 'not_enrolled' (anyone on "
+            "the list not enrolled by then) or 'auto' (declined when the data "
+            "has such screenings)."
         ),
-    ] = "not_enrolled",
+    ] = "auto",
     tracking_uri: TrackingUriOption = None,
     source: SourceOption = "canonical",
 ) -> None:

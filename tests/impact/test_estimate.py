@@ -19,9 +19,10 @@ END = dt.date(2023, 4, 1)  # the extract date of the conftest population
 def test_every_evaluated_enrolled_person_is_reported(programme_result):
     r = programme_result
     assert r.n_enrolled == r.n_matched + r.n_unmatched
-    # 26 of 43 on the generator re-fitted to published base rates (decision 0021)
-    # with the fourth pass's strata (15 of 43 with exact sex and locality; 24 of
-    # 66 before the re-fit: fewer people 65+ have 2+ emergency admissions).
+    # 21 of 43 with the same review's decliners as controls (the default when
+    # there are screenings, decision 0022); 26 of 43 from everyone not enrolled
+    # (15 with exact sex and locality; 24 of 66 before the re-fit of decision
+    # 0021: fewer people 65+ have 2+ emergency admissions).
     assert r.n_matched >= 20
     assert set(r.matched_sets["patient_id"]) == set(
         r.enrolled.loc[r.enrolled["status"] == "matched", "patient_id"]
@@ -39,14 +40,35 @@ def test_every_evaluated_enrolled_person_is_reported(programme_result):
     )
 
 
-def test_matching_balances_the_score_and_last_years_admissions(programme_result):
-    b = programme_result.balance.set_index("variable")
+@pytest.fixture(scope="module")
+def not_enrolled_result(programme_population):
+    """Controls from everyone not enrolled (no bootstrap)."""
+    return estimate_effect(
+        programme_population.tables,
+        as_of=END,
+        settings=ImpactSettings(n_bootstraps=0, controls="not_enrolled"),
+    )
+
+
+def test_matching_balances_the_score_and_last_years_admissions(not_enrolled_result):
+    assert not_enrolled_result.settings.controls == "not_enrolled"
+    b = not_enrolled_result.balance.set_index("variable")
     assert abs(b.loc["score (logit)", "smd_after"]) < abs(
         b.loc["score (logit)", "smd_before"]
     )
     # exact on 0, 1, 2, 3+: what is left is within the 3+ band
     before, after = b.loc["em_admissions_12m", ["smd_before", "smd_after"]]
     assert abs(after) < abs(before) / 3
+
+
+def test_decliners_are_alike_before_matching_and_stay_so(programme_result):
+    # the same review's decliners were referred the same way: the pool is
+    # already close on the score and last year's admissions, and matching
+    # keeps it so
+    b = programme_result.balance.set_index("variable")
+    for var in ("score (logit)", "em_admissions_12m"):
+        assert abs(b.loc[var, "smd_before"]) < 0.25, var
+        assert abs(b.loc[var, "smd_after"]) < 0.1, var
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +87,14 @@ def truth(programme_population, programme_result):
 def test_the_estimate_recovers_the_truth_that_the_naive_one_misses(
     programme_result, truth
 ):
-    """A strong effect (hazard ratio 0.5) on 5,000 people: 26 matched sets.
+    """A strong effect (hazard ratio 0.5) on 5,000 people: 21 matched sets.
 
     The CI covers the computed truth, and the matched estimate is far nearer
-    to it than the naive before/after. Too few sets for the CI to exclude zero
-    (the benchmark measures power at 20,000 people, docs/evaluation.md); an
-    ordinary least-squares adjustment on this population moved the controls'
-    rate by +0.9 admissions a person-year and read -1.3 for a truth of -0.47
-    (decision 0022).
+    to it than the naive before/after (-0.39 and -2.77 admissions a
+    person-year for a truth of -0.59). Too few sets for the CI to exclude zero
+    (the benchmark measures power at 20,000 people, docs/evaluation.md). With
+    controls from everyone not enrolled, an ordinary least-squares adjustment
+    read -1.3 for a truth of -0.47 here (decision 0022).
     """
     r = programme_result
     for outcome in ("emergency_admissions", "emergency_bed_days"):
@@ -236,17 +258,15 @@ def test_the_naive_before_after_stays_on_the_selection_year():
     ]
 
 
-def test_declined_controls_are_the_same_reviews_decliners(programme_population):
-    """``controls="declined"``: every control declined at screening in the 28
-    days up to the enrolment date (the synthetic programme writes its
-    screenings); nobody else is a control."""
-    tables = programme_population.tables
-    r = estimate_effect(
-        tables,
-        as_of=END,
-        settings=ImpactSettings(n_bootstraps=0, controls="declined"),
-    )
-    s = tables.screenings.to_pandas()
+def test_declined_controls_are_the_same_reviews_decliners(
+    programme_population, programme_result
+):
+    """``controls="declined"`` (what "auto" chose here): every control declined
+    at screening in the 28 days up to the enrolment date (the synthetic
+    programme writes its screenings); nobody else is a control."""
+    r = programme_result
+    assert r.settings.controls == "declined"
+    s = programme_population.tables.screenings.to_pandas()
     s = s[s["outcome"] == "declined"]
     m = r.matched_sets
     assert len(m) > 0
@@ -272,3 +292,7 @@ def test_declined_controls_need_a_screenings_table(programme_population):
             as_of=END,
             settings=ImpactSettings(n_bootstraps=0, controls="declined"),
         )
+    # "auto" (the default) falls back to people not enrolled, and says so
+    r = estimate_effect(tables, as_of=END, settings=ImpactSettings(n_bootstraps=0))
+    assert r.settings.controls == "not_enrolled"
+    assert r.n_matched > 0

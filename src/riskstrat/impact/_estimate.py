@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -87,18 +88,26 @@ def first_enrolments(tables) -> dict[str, dt.date]:
 def _declined(tables, dates, settings) -> dict[dt.date, list] | None:
     """People declined (or unsuitable) at screening in the window up to each date.
 
-    None unless ``settings.controls == "declined"``.
+    None when the controls are people not enrolled (``settings.controls``
+    ``"not_enrolled"``, or ``"auto"`` without screening decisions of declined
+    or unsuitable).
     """
-    if settings.controls != "declined":
+    if settings.controls == "not_enrolled":
         return None
-    if "screenings" in tables.absent or tables.screenings.num_rows == 0:
+    s = tables.screenings
+    has = "screenings" not in tables.absent and s.num_rows > 0
+    if has:
+        s = s.to_pandas()
+        s = s[s["outcome"].isin(["declined", "unsuitable"])]
+        has = not s.empty
+    if not has:
+        if settings.controls == "auto":
+            return None
         raise ValueError(
             "controls='declined' needs the screenings table (patient_id, date, "
-            "outcome): the input has no screening decisions. Use the default "
-            "controls (people not enrolled) or add screenings.csv."
+            "outcome) with people who declined: the input has no such screening "
+            "decisions. Use controls='not_enrolled' or add screenings.csv."
         )
-    s = tables.screenings.to_pandas()
-    s = s[s["outcome"].isin(["declined", "unsuitable"])]
     when = pd.to_datetime(s["date"])
     window = pd.Timedelta(days=settings.declined_within_days)
     out = {}
@@ -303,6 +312,10 @@ def estimate_effect(
         features_logger.setLevel(level)
     logger.info("features as of %d enrolment dates built", len(dates))
     declined = _declined(base, dates, settings)
+    # the result says which controls were used
+    settings = dataclasses.replace(
+        settings, controls="not_enrolled" if declined is None else "declined"
+    )
     for day in dates:
         X = built[day]
         ids = X["patient_id"].to_pylist()
