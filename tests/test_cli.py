@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import pandas as pd
 import pyarrow.csv as pacsv
 import pytest
 from typer.testing import CliRunner
@@ -119,7 +120,11 @@ def test_demo_runs_and_says_where_outputs_are(tmp_path, monkeypatch, mlflow_stor
     # step 6: the impact evaluation, with the truth beside the estimate
     assert (tmp_path / "demo" / "impact" / "impact_truth.csv").exists()
     assert "matched (DiD)" in r.output and "truth" in r.output
-    assert "Hidden selection (E-value)" in " ".join(r.output.split())
+    flat = " ".join(r.output.split())
+    assert "Hidden selection (E-value)" in flat
+    enrolled = pd.read_csv(tmp_path / "demo" / "impact" / "impact_enrolled.csv")
+    n_matched = int((enrolled["n_controls"] > 0).sum())
+    assert (f"Only {n_matched} matched sets" in flat) == (n_matched < 50)
 
 
 @pytest.fixture(scope="module")

@@ -1041,6 +1041,10 @@ def promote(
     raise typer.Exit(code=1)
 
 
+#: Fewer matched sets than this get a warning beside the impact headline.
+FEW_MATCHED_SETS = 50
+
+
 def _evaluate_impact(
     data: Path,
     tables,
@@ -1128,6 +1132,13 @@ def _evaluate_impact(
             cells.append(f"{t:+.2f}")
         rt.add_row(*cells)
     console.print(rt)
+    if result.n_matched < FEW_MATCHED_SETS:
+        console.print(
+            f"  [yellow]Only {result.n_matched} matched sets:[/] too few for a "
+            "precise estimate (the benchmark in docs/evaluation.md had 110-130 at "
+            "20,000 people); read the interval, not the point, or evaluate a longer "
+            "period or more localities together."
+        )
     adm, bed = (
         result.get("matched", o) for o in ("emergency_admissions", "emergency_bed_days")
     )
@@ -1140,18 +1151,18 @@ def _evaluate_impact(
         f"need a rate ratio of {ev(adm['e_value'])} with both enrolment and "
         f"admissions ({ev(bed['e_value'])} for bed days) to explain the matched "
         f"estimate away, and {ev(adm['e_value_ci'])} ({ev(bed['e_value_ci'])}) to "
-        "move its CI to include no effect (1.00: it already does); see "
+        "move its CI to include no effect (1.00 when it already does); see "
         "docs/evaluation.md"
     )
     last = curve.iloc[-1]
     saved = last["bed_days_saved"]
-    verb = (
-        "would save about" if saved > 0 else "would save no bed days by this estimate"
-    )
+    if saved > 0:
+        what = f"would save about {saved:,.0f} emergency bed days a year ("
+    else:
+        what = f"would save no bed days by this estimate ({saved:,.0f} a year, "
     console.print(
         f"  {last['case_managers']:.1f} case managers (the scoping figure, "
-        f"{int(last['scoping_patients']):,} patients) {verb} "
-        f"({saved:,.0f} emergency bed days a year, 95 % CI "
+        f"{int(last['scoping_patients']):,} patients) {what}95 % CI "
         f"{last['saved_low']:,.0f} to {last['saved_high']:,.0f}; "
         f"£{last['value_saved']:,.0f} at £{cost_per_bed_day:,.0f} a bed day)"
     )
