@@ -412,7 +412,9 @@ def estimate_effect(
         "matched",
         np.where(
             status["patient_id"].isin(in_pop),
-            "unmatched: no control within the caliper",
+            "unmatched: no decliner within the caliper"
+            if declined is not None
+            else "unmatched: no control within the caliper",
             "unmatched: not on the list on the enrolment date",
         ),
     )
@@ -689,12 +691,14 @@ def _per_control(win: pd.DataFrame, matched: pd.DataFrame) -> np.ndarray:
 def _bias_correct(m, win, sets, matched, T, C, covs) -> None:
     """Regression adjustment of the controls for what matching left unequal.
 
-    For each period and outcome, a person-time weighted least-squares fit of the
-    matched controls' rate per person-year on ``covs`` (features as of the
-    matching date) gives ``beta``; each set's control rate moves by
+    For each period and outcome, a person-time weighted ridge fit
+    (:func:`~riskstrat.impact._adjust.fit_adjustment`) of the matched
+    controls' rate per person-year on ``covs`` (features as of the matching
+    date) gives ``beta``; each set's control rate moves by
     ``beta . (x_enrolled - mean x_controls)``: what the controls' rate would
     have been with the enrolled person's covariates (Abadie and Imbens, 2011).
-    ``beta`` is not refitted in the bootstrap. Changes ``m`` in place.
+    The bootstrap that matches again refits it in every replicate
+    (:mod:`riskstrat.impact._rematch`). Changes ``m`` in place.
     """
     key = ["patient_id", "enrol_date"]
     feats_c = C[["patient_id", "date", *covs]].rename(

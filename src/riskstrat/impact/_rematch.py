@@ -69,7 +69,8 @@ def _adjust(
 ) -> None:
     """Regression adjustment of the set-level control sums ``cs`` (in place).
 
-    Per outcome and period, a weighted least-squares fit of the matched
+    Per outcome and period, a weighted ridge fit
+    (:func:`~riskstrat.impact._adjust.fit_adjustment`) of the matched
     controls' rate per person-year on the covariates (weights: the pair's
     weight times its person-days); each set's control events move by
     ``beta . (x_enrolled - mean x of its controls) * control person-years``.

@@ -76,8 +76,9 @@ class ImpactSettings:
         year's and two years' admissions and bed days, drugs, Charlson score,
         age, care home. Columns of a regression adjustment of the controls'
         rates for what matching left unequal (Abadie and Imbens 2011): a
-        person-time weighted least-squares fit of the matched controls' rate
-        on them, per period and outcome, moves each set's control rate to the
+        person-time weighted ridge fit of the matched controls' rate on them
+        (penalty by leave-one-out error, decision 0022), per period and
+        outcome, moves each set's control rate to the
         enrolled person's covariates; with ``interval="rematch"`` it is
         refitted in every bootstrap replicate. Empty: none. Not applied to the
         placebo. A rare binary column (e.g. ``in_hospital_now``) makes the fit
