@@ -155,9 +155,10 @@ def main() -> None:
     )
     ap.add_argument(
         "--controls",
-        choices=("not_enrolled", "declined"),
+        choices=("auto", "not_enrolled", "declined"),
         default=None,
-        help="who can be a control (default: the settings', not_enrolled)",
+        help="who can be a control (default: the settings', auto: the same "
+        "review's decliners, as the synthetic programme writes its screenings)",
     )
     ap.add_argument("--n-controls", type=int, default=None)
     ap.add_argument("--bootstraps", type=int, default=None)
