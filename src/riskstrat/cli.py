@@ -1100,15 +1100,9 @@ def _evaluate_impact(
     if truth is not None:
         write_table(truth, out, "impact_truth")
     save_impact_figures(out, result=result, monthly=monthly, curve=curve, truth=truth)
-    if result.settings.controls == "declined":
-        pool = (
-            "people who declined at a screening in the "
-            f"{result.settings.declined_within_days} days up to the date"
-        )
-    else:
-        pool = "people not enrolled by then"
-        if settings.controls == "auto":
-            pool += " (the data has no declined screenings)"
+    pool = result.controls_label
+    if settings.controls == "auto" and result.settings.controls != "declined":
+        pool += " (the data has no declined screenings)"
     console.print(
         f"Impact of case management as of {result.data_end}: "
         f"{result.n_matched:,} of {result.n_enrolled:,} enrolled people matched "

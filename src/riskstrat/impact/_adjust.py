@@ -81,7 +81,8 @@ def fit_adjustment(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     xs = (x[:, live] - xm[live]) / sd[live] * sw
     ys = (y - w @ y) * sw[:, 0]
     u, s, vt = np.linalg.svd(xs, full_matrices=False)
-    s, u, vt = s[s > 1e-10 * s[0]], u[:, s > 1e-10 * s[0]], vt[s > 1e-10 * s[0]]
+    rank = s > 1e-10 * s[0]  # drop directions the data do not span
+    s, u, vt = s[rank], u[:, rank], vt[rank]
     s2 = s**2
     c = u.T @ ys
     lam = _GRID * s2.mean()

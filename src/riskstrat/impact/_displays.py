@@ -56,14 +56,10 @@ def estimate_figure(result: ImpactResult, truth: pd.DataFrame | None = None) -> 
         ax.set_yticks(y, names)
         ax.set_title(_LABEL[outcome], fontsize="medium")
         ax.set_xlabel("Change per person-year (95 % CI)")
-    pool = (
-        "the same review's decliners"
-        if result.settings.controls == "declined"
-        else "people not enrolled"
-    )
     fig.suptitle(
-        f"Effect of case management ({result.n_matched:,} matched enrolled; "
-        f"controls: {pool})"
+        f"Effect of case management ({result.n_matched:,} matched enrolled)\n"
+        f"controls: {result.controls_label}",
+        fontsize="medium",
     )
     return fig
 

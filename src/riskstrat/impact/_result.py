@@ -92,6 +92,16 @@ class ImpactResult:
         """Enrolled people with no control (reported in ``enrolled``)."""
         return self.n_enrolled - self.n_matched
 
+    @property
+    def controls_label(self) -> str:
+        """Who the controls were, in words (for the headline and the figure)."""
+        if self.settings.controls == "declined":
+            return (
+                "people who declined at a screening in the "
+                f"{self.settings.declined_within_days} days up to the date"
+            )
+        return "people not enrolled by then"
+
     def get(self, analysis: str, outcome: str = "emergency_bed_days") -> dict:
         """The ``estimates`` row of one analysis and outcome, as a dict."""
         e = self.estimates
